@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Database } from '../../db/database.ts';
+import { openDedicatedConnection } from '../../db/dedicated-connection.ts';
+import { ConflictError, UserError } from '../../errors.ts';
+import { requireSchema, requireTable } from '../../schema/store.ts';
+import type { CellValue, TableDef } from '../../schema/types.ts';
+import { parseCell } from '../cell-values.ts';
+import { CsvParser, type CsvRecord } from '../csv-parser.ts';
+import { mapHeader, type HeaderMapping } from './header-mapping.ts';
+import { saveImportResult, startImportRecord } from './import-history.ts';
+import { PostgresTableWriter } from './postgres-writer.ts';
+import { SqliteTableWriter } from './sqlite-writer.ts';
+import type { StagedRow, TableWriter } from './table-writer.ts';
+import { IMPORT_MODES, type ImportMode, type ImportOptions, type ImportReport, type Rejection } from './types.ts';
+
+/** Rows handed to the writer at once; with batch commits, the user's batch size instead. */
+const WRITE_BATCH = 50_000;
+/** Rejections kept in the report itself; the history keeps up to REJECTIONS_STORED for the rejects CSV. */
+const REJECTIONS_IN_REPORT = 100;
+export const REJECTIONS_STORED = 10_000;
+const PROGRESS_EVERY_MS = 250;
+
+/** Imports running in this process, by table: one at a time per table. */
+const running = new Set<string>();
+
+class ImportAborted extends Error {}
+
+function checkOptions(options: ImportOptions): { mode: ImportMode; maxErrors: number; batchSize: number | undefined } {
+  const mode = options.mode ?? 'upsert';
+  if (!IMPORT_MODES.includes(mode)) {
+    throw new UserError(`Unknown import mode "${String(mode)}"; use one of ${IMPORT_MODES.join(', ')}.`);
+  }
+  const maxErrors = options.maxErrors ?? 0;
+  if (!Number.isInteger(maxErrors) || maxErrors < 0) throw new UserError('max-errors must be a whole number ≥ 0.');
+  const batchSize = options.batchSize;
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) {
+    throw new UserError('batch-size must be a whole number ≥ 1.');
+  }
+  return { mode, maxErrors, batchSize };
+}
+
+/** Turns one CSV record into a staged row, or the reasons it is rejected. */
+function readRecord(
+  record: CsvRecord,
+  mapping: HeaderMapping,
+  table: TableDef,
+  mode: ImportMode,
+): StagedRow | Rejection[] {
+  if (record.error) return [{ line: record.line, column: null, value: null, reason: record.error }];
+  if (record.fields.length !== mapping.width) {
+    return [
+      {
+        line: record.line,
+        column: null,
+        value: null,
+        reason: `expected ${mapping.width} fields as in the header, found ${record.fields.length}`,
+      },
+    ];
+  }
+  let op: 'u' | 'd' = mode === 'delete' ? 'd' : 'u';
+  const problems: Rejection[] = [];
+  if (mapping.changeField !== undefined) {
+    const change = record.fields[mapping.changeField] ?? null;
+    if (change === 'u' || change === 'd') op = change;
+    else {
+      const hint = change === 'U' || change === 'D' ? ' (lowercase)' : '';
+      problems.push({ line: record.line, column: '_change', value: change, reason: `must be u (upsert) or d (delete)${hint}` });
+    }
+  }
+  const values: CellValue[] = new Array(mapping.columns.length);
+  for (let i = 0; i < mapping.columns.length; i++) {
+    const { column, field } = mapping.columns[i]!;
+    const isKey = table.primaryKey.includes(column.name);
+    if (op === 'd' && !isKey) {
+      values[i] = null;
+      continue;
+    }
+    const text = record.fields[field] ?? null;
+    const parsed = parseCell(column, text);
+    if (!parsed.ok) problems.push({ line: record.line, column: column.name, value: text, reason: parsed.reason });
+    else if (isKey && parsed.value === null) {
+      problems.push({ line: record.line, column: column.name, value: text, reason: 'missing primary key value' });
+    } else values[i] = parsed.value;
+  }
+  return problems.length > 0 ? problems : { line: record.line, op, values };
+}
+
+/**
+ * Imports a CSV file into a customer table: streamed, checked row by row, written set-based, all or
+ * nothing unless batch commits are asked for. Every import is recorded in the history with its report.
+ */
+export async function importCsv(database: Database, options: ImportOptions): Promise<ImportReport> {
+  const { mode, maxErrors, batchSize } = checkOptions(options);
+  const { schema } = await requireSchema(database);
+  const table = requireTable(schema, options.table);
+  let totalBytes: number;
+  try {
+    totalBytes = statSync(options.file).size;
+  } catch (error) {
+    throw new UserError(`Cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+  }
+  if (running.has(table.name)) {
+    throw new ConflictError(`An import into ${table.name} is already running; wait for it to finish.`);
+  }
+  running.add(table.name);
+  const started = Date.now();
+  const report: ImportReport = {
+    id: randomUUID(),
+    table: table.name,
+    fileName: options.fileName ?? path.basename(options.file),
+    mode,
+    dryRun: options.dryRun === true,
+    status: 'running',
+    rowsRead: 0,
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    notFound: 0,
+    duplicates: 0,
+    rejectedRows: 0,
+    committedRows: 0,
+    rejections: [],
+    message: null,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: null,
+    durationMs: 0,
+    rowsPerSecond: 0,
+  };
+  const stored: Rejection[] = [];
+  const records: string[][] = [];
+  let header: Array<string | null> | undefined;
+  let writer: TableWriter | undefined;
+  let bytesRead = 0;
+  let lastProgress = 0;
+
+  const progress = (force = false) => {
+    const now = Date.now();
+    if (!options.onProgress || (!force && now - lastProgress < PROGRESS_EVERY_MS)) return;
+    lastProgress = now;
+    const elapsedMs = now - started;
+    options.onProgress({
+      rowsRead: report.rowsRead,
+      bytesRead,
+      totalBytes,
+      rejectedRows: report.rejectedRows,
+      elapsedMs,
+      rowsPerSecond: elapsedMs > 0 ? Math.round((report.rowsRead * 1000) / elapsedMs) : 0,
+    });
+  };
+  const reject = (rejections: Rejection[], fields: Array<string | null> | undefined) => {
+    report.rejectedRows++;
+    for (const r of rejections) {
+      if (report.rejections.length < REJECTIONS_IN_REPORT) report.rejections.push(r);
+      if (stored.length < REJECTIONS_STORED) {
+        stored.push(r);
+        records.push((fields ?? []).map((f) => f ?? ''));
+      }
+    }
+    if (!report.dryRun && report.rejectedRows > maxErrors) {
+      throw new ImportAborted(
+        `${report.rejectedRows} row(s) rejected, more than --max-errors ${maxErrors} allows; ` +
+          (batchSize ? `the ${report.committedRows} rows of earlier batches stay committed.` : 'nothing was written.'),
+      );
+    }
+  };
+
+  await startImportRecord(database, report);
+  try {
+    let batch: StagedRow[] = [];
+    let batchFields = new Map<number, Array<string | null>>();
+    const flush = async () => {
+      if (batch.length === 0 || !writer) return;
+      const outcome = await writer.writeBatch(batch);
+      // Rejections first: when they abort the import, this batch's counts never happened.
+      for (const r of outcome.rejections) reject([r], batchFields.get(r.line));
+      report.inserted += outcome.inserted;
+      report.updated += outcome.updated;
+      report.deleted += outcome.deleted;
+      report.notFound += outcome.notFound;
+      report.duplicates += outcome.duplicates;
+      if (batchSize && !report.dryRun) {
+        await writer.commit();
+        report.committedRows += batch.length - outcome.rejections.length;
+        await writer.begin();
+      }
+      batch = [];
+      batchFields = new Map();
+    };
+    let mapping: HeaderMapping | undefined;
+    const handle = async (record: CsvRecord) => {
+      if (!header) {
+        header = record.fields;
+        mapping = mapHeader(header, table, mode, options.mapping);
+        const connection = await openDedicatedConnection(database);
+        const context = { connection, dialect: database.dialect, table, columns: mapping.columns.map((m) => m.column), mode };
+        writer = connection.kind === 'sqlite' ? new SqliteTableWriter(context) : new PostgresTableWriter(context);
+        await writer.open();
+        await writer.begin();
+        return;
+      }
+      report.rowsRead++;
+      const row = readRecord(record, mapping!, table, mode);
+      if (Array.isArray(row)) return reject(row, record.fields);
+      batch.push(row);
+      // Keep the raw fields only where a writer may still reject the row (duplicate keys on insert).
+      if (mode === 'insert') batchFields.set(row.line, record.fields);
+      if (batch.length >= (batchSize ?? WRITE_BATCH)) await flush();
+    };
+
+    const parser = new CsvParser(options.delimiter);
+    const stream = createReadStream(options.file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+    try {
+      for await (const chunk of stream as AsyncIterable<string>) {
+        bytesRead = stream.bytesRead;
+        for (const record of parser.push(chunk)) await handle(record);
+        if (options.signal?.aborted) throw new ImportAborted('stopped by the user');
+        progress();
+      }
+      for (const record of parser.end()) await handle(record);
+    } finally {
+      stream.destroy();
+    }
+    await flush();
+    if (!writer) {
+      report.message = 'the file is empty: no header and no rows';
+    } else if (report.dryRun) {
+      await writer.rollback();
+      report.message = 'dry run: nothing was written';
+    } else {
+      await writer.commit();
+      report.committedRows = report.rowsRead - report.rejectedRows;
+    }
+    report.status = 'succeeded';
+  } catch (error) {
+    if (writer) await writer.rollback().catch(() => undefined);
+    if (error instanceof ImportAborted) {
+      report.status = options.signal?.aborted ? 'stopped' : 'failed';
+      report.message = error.message;
+    } else {
+      report.status = 'failed';
+      report.message = error instanceof UserError ? error.message : `internal error: ${(error as Error).message}`;
+      await finish();
+      throw error;
+    }
+  }
+  await finish();
+  return report;
+
+  async function finish() {
+    await writer?.close().catch(() => undefined);
+    running.delete(table.name);
+    const finished = Date.now();
+    report.finishedAt = new Date(finished).toISOString();
+    report.durationMs = finished - started;
+    report.rowsPerSecond = report.durationMs > 0 ? Math.round((report.rowsRead * 1000) / report.durationMs) : 0;
+    if (report.status !== 'succeeded' && !batchSize) {
+      // All or nothing: the transaction was rolled back, so no row was inserted, updated or deleted.
+      Object.assign(report, { inserted: 0, updated: 0, deleted: 0, notFound: 0, duplicates: 0, committedRows: 0 });
+    }
+    bytesRead = totalBytes;
+    progress(true);
+    await saveImportResult(database, report, header, stored, records);
+  }
+}

@@ -1,0 +1,127 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { BatonConfig } from '../config.ts';
+import { UserError } from '../errors.ts';
+import { dialectFor, type DatabaseKind, type SqlDialect } from './dialect.ts';
+import { batonMigrations } from './migrations/index.ts';
+import type { BatonTables } from './tables.ts';
+
+/** An open Baton database: the Kysely handle, its dialect helpers, and how to reach it again. */
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly db: Kysely<BatonTables>;
+  readonly dialect: SqlDialect;
+  /** SQLite: the database file. PostgreSQL: the connection URL. Used to open extra connections. */
+  readonly location: string;
+  /** The PostgreSQL pool (for COPY), absent on SQLite. */
+  readonly pool: pg.Pool | undefined;
+  close(): Promise<void>;
+}
+
+export const SQLITE_FILE = 'baton.db';
+
+/**
+ * PostgreSQL type parsers: dates stay `YYYY-MM-DD` text (the default turns them into local-time Dates),
+ * timestamps become ISO 8601 strings, and 64-bit integers and numerics stay text until a column's type
+ * decides how to show them.
+ */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 1082) return (value: string) => value;
+    if (oid === 1184 || oid === 1114) {
+      const parseDate = pg.types.getTypeParser(oid, 'text') as (v: string) => Date;
+      return (value: string) => parseDate(value).toISOString();
+    }
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  },
+} as pg.CustomTypesConfig;
+
+/** Opens a better-sqlite3 connection with Baton's settings (WAL, a busy timeout for concurrent writers). */
+export function openSqliteConnection(file: string): BetterSqlite3.Database {
+  const connection = new BetterSqlite3(file);
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('busy_timeout = 10000');
+  connection.pragma('foreign_keys = ON');
+  return connection;
+}
+
+export function createPgPool(url: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, options: '-c TimeZone=UTC' });
+  // An idle client that loses its server must not crash the process; the next query reports the error.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+async function migrate(db: Kysely<BatonTables>, kind: DatabaseKind): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(batonMigrations(kind)) },
+    migrationTableName: 'baton_migrations',
+    migrationLockTableName: 'baton_migrations_lock',
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}
+
+export interface OpenOptions {
+  /** Apply Baton's migrations (default true). */
+  migrate?: boolean;
+}
+
+export async function openDatabase(
+  config: Pick<BatonConfig, 'dataDir' | 'databaseUrl'>,
+  options: OpenOptions = {},
+): Promise<Database> {
+  let database: Database;
+  if (config.databaseUrl) {
+    const pool = createPgPool(config.databaseUrl);
+    try {
+      const client = await pool.connect();
+      client.release();
+    } catch (error) {
+      await pool.end();
+      const url = new URL(config.databaseUrl);
+      url.password = url.password ? '***' : '';
+      throw new UserError(
+        `Cannot connect to PostgreSQL at ${url.toString()}: ${(error as Error).message}. ` +
+          'Check DATABASE_URL, or unset it to use the embedded SQLite database.',
+        { cause: error },
+      );
+    }
+    const db = new Kysely<BatonTables>({ dialect: new PostgresDialect({ pool }) });
+    database = {
+      kind: 'postgres',
+      db,
+      dialect: dialectFor('postgres'),
+      location: config.databaseUrl,
+      pool,
+      close: () => db.destroy(),
+    };
+  } else {
+    mkdirSync(config.dataDir, { recursive: true });
+    const file = path.join(config.dataDir, SQLITE_FILE);
+    const connection = openSqliteConnection(file);
+    const db = new Kysely<BatonTables>({ dialect: new SqliteDialect({ database: connection }) });
+    database = {
+      kind: 'sqlite',
+      db,
+      dialect: dialectFor('sqlite'),
+      location: file,
+      pool: undefined,
+      close: () => db.destroy(),
+    };
+  }
+  if (options.migrate !== false) {
+    try {
+      await migrate(database.db, database.kind);
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+  }
+  return database;
+}

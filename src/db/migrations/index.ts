@@ -1,0 +1,62 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+import type { DatabaseKind } from '../dialect.ts';
+
+/**
+ * Baton's own tables, as versioned migrations. Migrations are append-only: a released one is never edited,
+ * a change is a new entry. Timestamps are `timestamptz` on PostgreSQL and ISO 8601 text on SQLite.
+ */
+export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
+  const timestamp = kind === 'sqlite' ? 'text' : 'timestamptz';
+  const bool = kind === 'sqlite' ? 'integer' : 'boolean';
+  const serial = kind === 'sqlite' ? 'integer' : 'bigserial';
+  return {
+    '0001_workspace_and_imports': {
+      async up(db: Kysely<unknown>) {
+        if (kind === 'postgres') await sql`CREATE SCHEMA IF NOT EXISTS data`.execute(db);
+        await db.schema
+          .createTable('workspace_schemas')
+          .addColumn('version', 'integer', (c) => c.primaryKey())
+          .addColumn('document', 'text', (c) => c.notNull())
+          .addColumn('applied_at', sql.raw(timestamp), (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('imports')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('table_name', 'text', (c) => c.notNull())
+          .addColumn('file_name', 'text', (c) => c.notNull())
+          .addColumn('mode', 'text', (c) => c.notNull())
+          .addColumn('dry_run', sql.raw(bool), (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('rows_read', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('inserted', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('deleted', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('not_found', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('duplicates', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('rejected_rows', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('committed_rows', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('message', 'text')
+          .addColumn('header', 'text')
+          .addColumn('started_at', sql.raw(timestamp), (c) => c.notNull())
+          .addColumn('finished_at', sql.raw(timestamp))
+          .execute();
+        await db.schema.createIndex('imports_by_table').on('imports').columns(['table_name', 'started_at']).execute();
+        await db.schema
+          .createTable('import_rejections')
+          .addColumn('id', sql.raw(serial), (c) => c.primaryKey())
+          .addColumn('import_id', 'text', (c) => c.notNull().references('imports.id').onDelete('cascade'))
+          .addColumn('line', 'integer', (c) => c.notNull())
+          .addColumn('column_name', 'text')
+          .addColumn('value', 'text')
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('record', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('import_rejections_by_import')
+          .on('import_rejections')
+          .columns(['import_id', 'line'])
+          .execute();
+      },
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { Generated } from 'kysely';
+
+/** Baton's own tables (customer data lives in dynamic `data` tables described by the workspace schema). */
+export interface BatonTables {
+  workspace_schemas: {
+    version: number;
+    /** The normalised workspace schema as JSON. */
+    document: string;
+    applied_at: string;
+  };
+  imports: {
+    id: string;
+    table_name: string;
+    file_name: string;
+    mode: string;
+    dry_run: number | boolean;
+    status: string;
+    rows_read: number;
+    inserted: number;
+    updated: number;
+    deleted: number;
+    not_found: number;
+    duplicates: number;
+    rejected_rows: number;
+    committed_rows: number;
+    message: string | null;
+    /** The file's header fields as a JSON array (for the rejects CSV). */
+    header: string | null;
+    started_at: string;
+    finished_at: string | null;
+  };
+  import_rejections: {
+    id: Generated<number>;
+    import_id: string;
+    line: number;
+    column_name: string | null;
+    value: string | null;
+    reason: string;
+    /** The rejected record's fields as a JSON array, to rebuild a rejects CSV. */
+    record: string;
+  };
+}

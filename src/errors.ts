@@ -1,0 +1,48 @@
+/**
+ * Errors that reach a user. A UserError is the user's to fix (bad input, a refused action): the CLI exits 1
+ * and the API answers 4xx with the message and, where relevant, every issue with its path. Anything else is
+ * an internal error (CLI exit 2, HTTP 500) and its details stay in the logs.
+ */
+export interface Issue {
+  /** Where the problem is, e.g. `tables.profiles.links.store.on.store_id`. */
+  path: string;
+  message: string;
+}
+
+export class UserError extends Error {
+  readonly status: number;
+  readonly issues: Issue[];
+
+  constructor(message: string, options: { status?: number; issues?: Issue[]; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'UserError';
+    this.status = options.status ?? 400;
+    this.issues = options.issues ?? [];
+  }
+}
+
+export class ValidationError extends UserError {
+  constructor(what: string, issues: Issue[]) {
+    const lines = issues.map((i) => `  - ${i.path ? `${i.path}: ` : ''}${i.message}`);
+    super(`${what} is invalid:\n${lines.join('\n')}`, { issues, status: 400 });
+    this.name = 'ValidationError';
+  }
+}
+
+export class NotFoundError extends UserError {
+  constructor(message: string) {
+    super(message, { status: 404 });
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends UserError {
+  constructor(message: string) {
+    super(message, { status: 409 });
+    this.name = 'ConflictError';
+  }
+}
+
+export function isUserError(error: unknown): error is UserError {
+  return error instanceof UserError;
+}
