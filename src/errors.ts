@@ -46,3 +46,16 @@ export class ConflictError extends UserError {
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
+
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a folder, not a file',
+  EMFILE: 'too many open files',
+};
+
+/** A file that cannot be read, said plainly: "Cannot read x.csv: no such file." */
+export function unreadableFile(file: string, error: unknown): UserError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return new UserError(`Cannot read ${file}: ${FILE_ERRORS[code] ?? (error as Error).message}.`, { cause: error });
+}

@@ -197,9 +197,23 @@ async function runStep(trx: Kysely<BatonTables>, step: SchemaStep, next: Workspa
 
 function summarize(steps: SchemaStep[]): string {
   if (steps.length === 0) return 'no change to the tables';
-  const lossy = steps.filter((s) => s.destructive);
-  const parts = steps.filter((s) => s.kind !== 'drop-index').map((s) => s.description);
-  return `${parts.join('; ')}; ${lossy.length > 0 ? 'DATA LOSS' : 'no data loss'}`;
+  const names = (kind: SchemaStep['kind'], name: (s: SchemaStep) => string) =>
+    steps.filter((s) => s.kind === kind).map(name);
+  const parts: string[] = [];
+  const say = (verb: string, items: string[]) => {
+    if (items.length > 0) parts.push(`${verb} ${items.join(', ')}`);
+  };
+  const column = (s: SchemaStep) => ('column' in s ? `${s.table}.${s.column}` : s.table);
+  say('creates table', names('create-table', (s) => s.table));
+  say('adds column', names('add-column', column));
+  say('drops table', names('drop-table', (s) => s.table));
+  say('drops column', names('drop-column', column));
+  say('changes the type of', names('change-type', column));
+  say('recreates (new key)', names('change-key', (s) => s.table));
+  const indexes = steps.filter((s) => s.kind === 'create-index').length;
+  if (indexes > 0) parts.push(`adds ${indexes} index${indexes > 1 ? 'es' : ''}`);
+  if (parts.length === 0) parts.push('updates indexes');
+  return `${parts.join('; ')}; ${steps.some((s) => s.destructive) ? 'DATA LOSS' : 'no data loss'}`;
 }
 
 export interface ApplySchemaOptions {

@@ -3,7 +3,7 @@ import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Database } from '../../db/database.ts';
 import { openDedicatedConnection } from '../../db/dedicated-connection.ts';
-import { ConflictError, UserError } from '../../errors.ts';
+import { ConflictError, UserError, unreadableFile } from '../../errors.ts';
 import { requireSchema, requireTable } from '../../schema/store.ts';
 import type { CellValue, TableDef } from '../../schema/types.ts';
 import { parseCell } from '../cell-values.ts';
@@ -99,7 +99,7 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
   try {
     totalBytes = statSync(options.file).size;
   } catch (error) {
-    throw new UserError(`Cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    throw unreadableFile(options.file, error);
   }
   if (running.has(table.name)) {
     throw new ConflictError(`An import into ${table.name} is already running; wait for it to finish.`);

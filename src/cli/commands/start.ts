@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config.ts';
+import { openDatabase } from '../../db/database.ts';
+import { markInterruptedImports } from '../../data/import/import-history.ts';
+import { DEFAULT_DEMO_PROFILES, loadDemo } from '../../data/demo/load-demo.ts';
+import { loadSchema } from '../../schema/store.ts';
+import { buildApp } from '../../server/app.ts';
+import { createProgressBar } from '../progress.ts';
+
+/**
+ * `baton start` (embedded: creates the demo workspace on first run) and `baton server` (serves whatever
+ * workspace the database holds). Both stop cleanly on SIGINT / SIGTERM.
+ */
+async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
+  const config = loadConfig();
+  const database = await openDatabase(config);
+  try {
+    await markInterruptedImports(database);
+    if (options.demoOnFirstRun && !(await loadSchema(database))) {
+      process.stderr.write(`First run: creating the demo workspace (${DEFAULT_DEMO_PROFILES.toLocaleString('en-US')} profiles)…\n`);
+      const bar = createProgressBar('demo', true);
+      const demo = await loadDemo(database, { onProgress: (table, rows, total) => bar.update(rows, total, { detail: table }) });
+      bar.stop();
+      process.stderr.write(`Demo workspace ready in ${(demo.durationMs / 1000).toFixed(1)} s.\n`);
+    }
+    const app = await buildApp(database, config, { logger: true });
+    await app.listen({ port: config.port, host: config.host });
+    const where = database.kind === 'sqlite' ? database.location : 'PostgreSQL (DATABASE_URL)';
+    const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+    process.stderr.write(
+      `\nBaton is running at ${base} (data: ${where})\n` +
+        `  health        ${base}/healthz\n` +
+        `  schema (ER)   ${base}/api/schema/er\n` +
+        `  tables        ${base}/api/tables\n` +
+        `  rows          ${base}/api/tables/profiles/rows?limit=20\n` +
+        `  imports       ${base}/api/imports\n` +
+        'Press Ctrl+C to stop.\n',
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await app.close();
+  } finally {
+    await database.close();
+  }
+}
+
+export function startCommands(program: Command): void {
+  program
+    .command('start')
+    .description('run Baton embedded: the server, and the demo workspace on first run')
+    .action(() => serve({ demoOnFirstRun: true }));
+  program
+    .command('server')
+    .description('run the HTTP server on the configured database (no demo data is created)')
+    .action(() => serve({ demoOnFirstRun: false }));
+}

@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { demoCommand } from './commands/demo.ts';
+import { importCommand } from './commands/import.ts';
+import { schemaCommand } from './commands/schema.ts';
+import { startCommands } from './commands/start.ts';
+import { EXIT_OK, EXIT_USER_ERROR, reportError } from './output.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('baton')
+    .description('Baton: orchestrated marketing campaigns (see README.md)')
+    .showHelpAfterError()
+    .exitOverride();
+  startCommands(program);
+  schemaCommand(program);
+  importCommand(program);
+  demoCommand(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (0 ok, 1 user error, 2 internal error). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; commander already printed what is wrong otherwise.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USER_ERROR;
+    }
+    return reportError(error, argv.includes('--json'));
+  }
+}

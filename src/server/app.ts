@@ -1,0 +1,50 @@
+import path from 'node:path';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { BatonConfig } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { loadSchema } from '../schema/store.ts';
+import { registerErrorHandler } from './errors.ts';
+import { schemaRoutes } from './routes/schema.ts';
+import { tableRoutes } from './routes/tables.ts';
+
+/** Uploads larger than this are refused (the reference product allows 100 MB; we allow more). */
+export const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
+
+export interface AppOptions {
+  /** pino logging (off in tests). */
+  logger?: boolean;
+}
+
+export async function buildApp(
+  database: Database,
+  config: Pick<BatonConfig, 'dataDir'>,
+  options: AppOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ? { level: process.env.LOG_LEVEL ?? 'info' } : false,
+    bodyLimit: MAX_UPLOAD_BYTES,
+  });
+  registerErrorHandler(app);
+  await app.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1 } });
+  // CSV uploads arrive as a stream and are written to disk as they come, never buffered whole.
+  app.addContentTypeParser(['text/csv', 'application/octet-stream'], (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(['application/yaml', 'text/yaml', 'application/x-yaml', 'text/plain'], { parseAs: 'string' }, (_request, body, done) =>
+    done(null, body),
+  );
+
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await sql`SELECT 1`.execute(database.db);
+      const schema = await loadSchema(database);
+      return { status: 'ok', database: database.kind, schemaVersion: schema?.version ?? null };
+    } catch (error) {
+      return reply.status(503).send({ status: 'unavailable', database: database.kind, error: (error as Error).message });
+    }
+  });
+
+  schemaRoutes(app, database);
+  tableRoutes(app, database, path.join(config.dataDir, 'uploads'));
+  return app;
+}

@@ -1,0 +1,22 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { isUserError } from '../errors.ts';
+
+/**
+ * Every error answer has one shape: `{ error: { message, issues? } }`. A user error keeps its message and
+ * status; anything else is a 500 whose details go to the log only.
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isUserError(error)) {
+      return reply.status(error.status).send({ error: { message: error.message, issues: error.issues } });
+    }
+    if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
+      return reply.status(error.statusCode ?? 400).send({ error: { message: error.message, issues: [] } });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.status(500).send({ error: { message: 'Internal error; see the server log for details.', issues: [] } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { message: `No route ${request.method} ${request.url}.`, issues: [] } }),
+  );
+}

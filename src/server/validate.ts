@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors.ts';
+
+/** Checks request input against a zod schema; failures name each path (`query.limit`). */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  throw new ValidationError(
+    `The request ${where}`,
+    result.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message })),
+  );
+}
+
+/** Query-string flags: `?dryRun`, `?dryRun=true|1|yes`, `?dryRun=false|0|no`. */
+export const queryFlag = z
+  .union([z.literal(''), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .optional()
+  .transform((v) => v === '' || v === 'true' || v === '1' || v === 'yes');
+
+export const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
