@@ -6,6 +6,13 @@ import type { ImportMode, ImportReport, ImportStatus, Rejection } from './types.
 
 /** The history of imports (`imports`) and their rejected rows (`import_rejections`). */
 
+/** Rejected text is kept as it was, except NUL, which PostgreSQL text cannot hold. */
+function storable(text: string): string;
+function storable(text: string | null): string | null;
+function storable(text: string | null): string | null {
+  return text === null ? null : text.replace(/\u0000/g, '\uFFFD');
+}
+
 export async function startImportRecord(database: Database, report: ImportReport): Promise<void> {
   await database.db
     .insertInto('imports')
@@ -53,7 +60,7 @@ export async function saveImportResult(
         rejected_rows: report.rejectedRows,
         committed_rows: report.committedRows,
         message: report.message,
-        header: header ? JSON.stringify(header) : null,
+        header: header ? storable(JSON.stringify(header)) : null,
         finished_at: report.finishedAt,
       })
       .where('id', '=', report.id)
@@ -66,9 +73,9 @@ export async function saveImportResult(
             import_id: report.id,
             line: r.line,
             column_name: r.column,
-            value: r.value,
+            value: storable(r.value),
             reason: r.reason,
-            record: JSON.stringify(records[i + j] ?? []),
+            record: storable(JSON.stringify(records[i + j] ?? [])),
           })),
         )
         .execute();
