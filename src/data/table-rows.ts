@@ -50,7 +50,8 @@ export async function readRows(
   const select = table.columns.map((c) =>
     c.type === 'integer' ? sql`CAST(${sql.id(c.name)} AS TEXT) AS ${sql.id(c.name)}` : sql.id(c.name),
   );
-  const order = sql.join(table.primaryKey.map((k) => sql.id(k)));
+  // Qualified, so that ORDER BY sorts the key column itself and not its text form selected under the same name.
+  const order = sql.join(table.primaryKey.map((k) => sql`${dialect.dataTableRef(table.name)}.${sql.id(k)}`));
   const result = await sql<Record<string, unknown>>`
     SELECT ${sql.join(select)} FROM ${dialect.dataTableRef(table.name)}
     ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`.execute(database.db);

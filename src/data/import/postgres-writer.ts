@@ -4,30 +4,59 @@ import { sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
 import { formatIsoDatetime } from '../../db/dialect.ts';
 import type { CellValue, ColumnType } from '../../schema/types.ts';
-import { STAGE, TableWriter, type StagedRow } from './table-writer.ts';
+import { STAGE, TableWriter, type BatchOutcome, type StagedRow } from './table-writer.ts';
 
-/** PostgreSQL: rows reach the staging table through COPY, the fastest way into the server. */
+/**
+ * PostgreSQL: rows travel by COPY, the fastest way into the server. Inserts first try COPY straight into
+ * the target under a savepoint; only a batch that hits a duplicate key is rolled back to the savepoint and
+ * redone through the staging table, which finds exactly the rows that clash.
+ */
 export class PostgresTableWriter extends TableWriter {
   async open(): Promise<void> {
     await this.run(sql`DROP TABLE IF EXISTS pg_temp.${this.stage}`);
     await this.run(sql`CREATE TEMP TABLE ${this.stage} (${this.stageColumnsDdl()})`);
   }
 
-  protected async fillStage(rows: StagedRow[]): Promise<void> {
+  private async copy(rows: StagedRow[], into: 'stage' | 'target'): Promise<void> {
     if (this.ctx.connection.kind !== 'postgres') throw new Error('PostgresTableWriter needs a PostgreSQL connection');
     const types = this.ctx.columns.map((c) => c.type);
+    // Identifiers come from the validated schema (lowercase letters, digits, _), so quoting them is safe.
     const names = this.ctx.columns.map((c) => `"${c.name}"`).join(', ');
-    const copy = this.ctx.connection.client.query(copyFrom(`COPY ${STAGE} (_line, _op, ${names}) FROM STDIN`));
-    await pipeline(Readable.from(copyLines(rows, types)), copy);
+    const statement =
+      into === 'stage'
+        ? `COPY ${STAGE} (_line, _op, ${names}) FROM STDIN`
+        : `COPY data."${this.ctx.table.name}" (${names}) FROM STDIN`;
+    const copy = this.ctx.connection.client.query(copyFrom(statement));
+    await pipeline(Readable.from(copyLines(rows, types, into === 'stage')), copy);
+  }
+
+  protected fillStage(rows: StagedRow[]): Promise<void> {
+    return this.copy(rows, 'stage');
+  }
+
+  override async writeBatch(rows: StagedRow[]): Promise<BatchOutcome> {
+    if (this.ctx.mode !== 'insert') return super.writeBatch(rows);
+    await this.run(sql`SAVEPOINT baton_batch`);
+    try {
+      await this.copy(rows, 'target');
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      await this.run(sql`ROLLBACK TO SAVEPOINT baton_batch`);
+      return super.writeBatch(rows);
+    }
+    await this.run(sql`RELEASE SAVEPOINT baton_batch`);
+    return { inserted: rows.length, updated: 0, deleted: 0, notFound: 0, duplicates: 0, rejections: [] };
   }
 }
 
+const UNIQUE_VIOLATION = '23505';
+
 /** Yields COPY text-format chunks of about 64 KiB. */
-function* copyLines(rows: StagedRow[], types: ColumnType[]): Generator<string> {
+function* copyLines(rows: StagedRow[], types: ColumnType[], withLine: boolean): Generator<string> {
   let chunk = '';
   for (const row of rows) {
-    let line = `${row.line}\t${row.op}`;
-    for (let i = 0; i < types.length; i++) line += `\t${copyText(types[i]!, row.values[i]!)}`;
+    let line = withLine ? `${row.line}\t${row.op}\t` : '';
+    for (let i = 0; i < types.length; i++) line += `${i > 0 ? '\t' : ''}${copyText(types[i]!, row.values[i]!)}`;
     chunk += `${line}\n`;
     if (chunk.length > 65_536) {
       yield chunk;

@@ -170,21 +170,29 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
   try {
     let batch: StagedRow[] = [];
     let batchFields = new Map<number, Array<string | null>>();
-    const flush = async () => {
-      if (batch.length === 0 || !writer) return;
-      const outcome = await writer.writeBatch(batch);
+    // One batch is written while the next is read: PostgreSQL works in its own process meanwhile.
+    let inFlight: Promise<void> = Promise.resolve();
+    const write = async (rows: StagedRow[], fields: Map<number, Array<string | null>>) => {
+      const outcome = await writer!.writeBatch(rows);
       // Rejections first: when they abort the import, this batch's counts never happened.
-      for (const r of outcome.rejections) reject([r], batchFields.get(r.line));
+      for (const r of outcome.rejections) reject([r], fields.get(r.line));
       report.inserted += outcome.inserted;
       report.updated += outcome.updated;
       report.deleted += outcome.deleted;
       report.notFound += outcome.notFound;
       report.duplicates += outcome.duplicates;
       if (batchSize && !report.dryRun) {
-        await writer.commit();
-        report.committedRows += batch.length - outcome.rejections.length;
-        await writer.begin();
+        await writer!.commit();
+        report.committedRows += rows.length - outcome.rejections.length;
+        await writer!.begin();
       }
+    };
+    const flush = async () => {
+      await inFlight;
+      if (batch.length === 0 || !writer) return;
+      inFlight = write(batch, batchFields);
+      // Its failure is awaited (and thrown) at the next flush; until then it must not count as unhandled.
+      inFlight.catch(() => undefined);
       batch = [];
       batchFields = new Map();
     };
@@ -223,6 +231,7 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
       stream.destroy();
     }
     await flush();
+    await inFlight;
     if (!writer) {
       report.message = 'the file is empty: no header and no rows';
     } else if (report.dryRun) {
