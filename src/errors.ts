@@ -57,5 +57,7 @@ const FILE_ERRORS: Record<string, string> = {
 /** A file that cannot be read, said plainly: "Cannot read x.csv: no such file." */
 export function unreadableFile(file: string, error: unknown): UserError {
   const code = (error as NodeJS.ErrnoException).code ?? '';
-  return new UserError(`Cannot read ${file}: ${FILE_ERRORS[code] ?? (error as Error).message}.`, { cause: error });
+  return new UserError(`Cannot read ${file}: ${FILE_ERRORS[code] ?? (error as Error).message}.`, {
+    cause: error,
+  });
 }

@@ -31,7 +31,9 @@ export function reportError(error: unknown, json: boolean): number {
   const message = user ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`;
   if (json) {
     const issues = user ? error.issues : [];
-    process.stdout.write(`${JSON.stringify({ error: { message: user ? error.message : 'internal error', issues } }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ error: { message: user ? error.message : 'internal error', issues } }, null, 2)}\n`,
+    );
   }
   process.stderr.write(`error: ${message}\n`);
   return user ? EXIT_USER_ERROR : EXIT_INTERNAL_ERROR;

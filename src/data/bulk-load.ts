@@ -42,8 +42,15 @@ export async function bulkInsert(
         if (!column) throw new UserError(`${source.table.name} has no column ${name}.`);
         return column;
       });
-      const context = { connection, dialect: database.dialect, table: source.table, columns, mode: 'insert' as const };
-      writer = connection.kind === 'sqlite' ? new SqliteTableWriter(context) : new PostgresTableWriter(context);
+      const context = {
+        connection,
+        dialect: database.dialect,
+        table: source.table,
+        columns,
+        mode: 'insert' as const,
+      };
+      writer =
+        connection.kind === 'sqlite' ? new SqliteTableWriter(context) : new PostgresTableWriter(context);
       await writer.open();
       let batch: StagedRow[] = [];
       let count = 0;

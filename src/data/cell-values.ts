@@ -76,7 +76,8 @@ function digits(text: string, from: number, count: number): number {
 function parseUtcDatetimeFast(text: string): number | undefined {
   const length = text.length;
   if ((length !== 20 && length !== 24) || text.charCodeAt(length - 1) !== 90 /* Z */) return undefined;
-  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') return undefined;
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':')
+    return undefined;
   const y = digits(text, 0, 4);
   const mo = digits(text, 5, 2);
   const d = digits(text, 8, 2);
@@ -84,7 +85,8 @@ function parseUtcDatetimeFast(text: string): number | undefined {
   const mi = digits(text, 14, 2);
   const s = digits(text, 17, 2);
   const ms = length === 24 ? (text[19] === '.' ? digits(text, 20, 3) : -1) : 0;
-  if (y < 1 || mo < 0 || d < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0) return undefined;
+  if (y < 1 || mo < 0 || d < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0)
+    return undefined;
   if (!validDate(y, mo, d)) return undefined;
   return y >= 100 ? Date.UTC(y, mo - 1, d, h, mi, s, ms) : undefined;
 }

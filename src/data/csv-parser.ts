@@ -123,7 +123,11 @@ export class CsvParser {
               line = recordLine;
               break outer;
             }
-            records.push({ line: recordLine, fields, error: `unterminated quoted field starting on line ${recordLine}` });
+            records.push({
+              line: recordLine,
+              fields,
+              error: `unterminated quoted field starting on line ${recordLine}`,
+            });
             pos = length;
             line += countLineBreaks(text, recordStart, length);
             break outer;

@@ -19,13 +19,16 @@ export interface TableRowsPage {
 }
 
 export async function countRows(database: Database, table: string): Promise<number> {
-  const result = await sql<{ n: number | string }>`SELECT count(*) AS n FROM ${database.dialect.dataTableRef(table)}`.execute(
-    database.db,
-  );
+  const result = await sql<{
+    n: number | string;
+  }>`SELECT count(*) AS n FROM ${database.dialect.dataTableRef(table)}`.execute(database.db);
   return Number(result.rows[0]?.n ?? 0);
 }
 
-export async function tableRowCounts(database: Database, schema: WorkspaceSchema): Promise<Record<string, number>> {
+export async function tableRowCounts(
+  database: Database,
+  schema: WorkspaceSchema,
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const table of schema.tables) counts[table.name] = await countRows(database, table.name);
   return counts;

@@ -28,16 +28,16 @@ export const SQLITE_FILE = 'baton.db';
  * timestamps become ISO 8601 strings, and 64-bit integers and numerics stay text until a column's type
  * decides how to show them.
  */
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): ((value: string) => unknown) => {
     if (oid === 1082) return (value: string) => value;
     if (oid === 1184 || oid === 1114) {
-      const parseDate = pg.types.getTypeParser(oid, 'text') as (v: string) => Date;
+      const parseDate = pg.types.getTypeParser(oid, 'text') as (value: string) => Date;
       return (value: string) => parseDate(value).toISOString();
     }
-    return pg.types.getTypeParser(oid, format ?? 'text');
-  },
-} as pg.CustomTypesConfig;
+    return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 /** Opens a better-sqlite3 connection with Baton's settings (WAL, a busy timeout for concurrent writers). */
 export function openSqliteConnection(file: string): BetterSqlite3.Database {
@@ -64,7 +64,7 @@ async function migrate(db: Kysely<BatonTables>, kind: DatabaseKind): Promise<voi
     migrationLockTableName: 'baton_migrations_lock',
   });
   const { error } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error) throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`);
 }
 
 export interface OpenOptions {

@@ -116,9 +116,9 @@ export const sqliteDialect: SqlDialect = {
       case 'decimal':
         return Number(raw);
       case 'datetime':
-        return `${String(raw).replace(' ', 'T')}Z`;
+        return `${(raw as string).replace(' ', 'T')}Z`;
       default:
-        return String(raw);
+        return raw as string;
     }
   },
   random: () => sql<number>`((random() / 18446744073709551616.0) + 0.5)`,
@@ -166,9 +166,9 @@ export const postgresDialect: SqlDialect = {
       case 'decimal':
         return Number(raw);
       case 'datetime':
-        return raw instanceof Date ? raw.toISOString() : String(raw);
+        return raw instanceof Date ? raw.toISOString() : (raw as string);
       default:
-        return String(raw);
+        return raw as string;
     }
   },
   random: () => sql<number>`random()`,

@@ -11,9 +11,13 @@ export async function introspectDataTables(database: Database): Promise<Map<stri
   const out = new Map<string, DataTableState>();
   if (database.kind === 'sqlite') {
     const tables = await sql<{ name: string }>`
-      SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 5) = 'data_'`.execute(database.db);
+      SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 5) = 'data_'`.execute(
+      database.db,
+    );
     for (const { name } of tables.rows) {
-      const columns = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${name})`.execute(database.db);
+      const columns = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${name})`.execute(
+        database.db,
+      );
       const indexes = await sql<{ name: string }>`
         SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ${name} AND sql IS NOT NULL`.execute(
         database.db,

@@ -35,8 +35,15 @@ export function erSummary(schema: WorkspaceSchema, rowCounts: Record<string, num
       name: t.name,
       label: t.label ?? null,
       primaryKey: t.primaryKey,
-      columns: t.columns.map((c) => ({ name: c.name, type: c.type, label: c.label ?? null, values: c.values ?? null })),
-      targeting: t.targeting?.map((ch) => ({ channel: ch.channel, address: ch.address, optIn: ch.optIn ?? null })) ?? null,
+      columns: t.columns.map((c) => ({
+        name: c.name,
+        type: c.type,
+        label: c.label ?? null,
+        values: c.values ?? null,
+      })),
+      targeting:
+        t.targeting?.map((ch) => ({ channel: ch.channel, address: ch.address, optIn: ch.optIn ?? null })) ??
+        null,
       systemLinks: t.targeting ? [...SYSTEM_LINKS] : [],
       rowCount: rowCounts[t.name] ?? null,
     })),
@@ -46,7 +53,11 @@ export function erSummary(schema: WorkspaceSchema, rowCounts: Record<string, num
   };
 }
 
-const ARROWS: Record<Cardinality, string> = { 'one-to-one': '1-1', 'many-to-one': 'N-1', 'one-to-many': '1-N' };
+const ARROWS: Record<Cardinality, string> = {
+  'one-to-one': '1-1',
+  'many-to-one': 'N-1',
+  'one-to-many': '1-N',
+};
 
 /** A plain-text rendering for terminals. */
 export function erText(summary: ErSummary): string {
@@ -64,7 +75,9 @@ export function erText(summary: ErSummary): string {
       lines.push(`  system links: ${t.systemLinks.join(', ')}`);
     }
     for (const l of summary.links.filter((x) => x.from === t.name)) {
-      lines.push(`  link ${l.name}: ${ARROWS[l.cardinality]} ${l.to} on ${l.on.map((p) => `${p.from} = ${l.to}.${p.to}`).join(' and ')}`);
+      lines.push(
+        `  link ${l.name}: ${ARROWS[l.cardinality]} ${l.to} on ${l.on.map((p) => `${p.from} = ${l.to}.${p.to}`).join(' and ')}`,
+      );
     }
   }
   return lines.join('\n');

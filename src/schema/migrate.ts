@@ -15,12 +15,33 @@ import { findColumn, findTable, type ColumnType, type TableDef, type WorkspaceSc
  */
 export type SchemaStep =
   | { kind: 'create-table'; table: string; description: string; destructive: false }
-  | { kind: 'add-column'; table: string; column: string; type: ColumnType; description: string; destructive: false }
-  | { kind: 'create-index'; table: string; columns: string[]; name: string; description: string; destructive: false }
+  | {
+      kind: 'add-column';
+      table: string;
+      column: string;
+      type: ColumnType;
+      description: string;
+      destructive: false;
+    }
+  | {
+      kind: 'create-index';
+      table: string;
+      columns: string[];
+      name: string;
+      description: string;
+      destructive: false;
+    }
   | { kind: 'drop-index'; table: string; name: string; description: string; destructive: false }
   | { kind: 'drop-table'; table: string; description: string; destructive: true }
   | { kind: 'drop-column'; table: string; column: string; description: string; destructive: true }
-  | { kind: 'change-type'; table: string; column: string; type: ColumnType; description: string; destructive: true }
+  | {
+      kind: 'change-type';
+      table: string;
+      column: string;
+      type: ColumnType;
+      description: string;
+      destructive: true;
+    }
   | { kind: 'change-key'; table: string; description: string; destructive: true };
 
 export interface SchemaChangeResult {
@@ -39,17 +60,25 @@ const MANAGED_INDEX = /^(data_)?ix_/;
 function wantedIndexes(schema: WorkspaceSchema, dialect: SqlDialect): Map<string, Map<string, string[]>> {
   const wanted = new Map<string, Map<string, string[]>>();
   const want = (table: TableDef, columns: string[]) => {
-    const isKey = columns.length === table.primaryKey.length && columns.every((c) => table.primaryKey.includes(c));
+    const isKey =
+      columns.length === table.primaryKey.length && columns.every((c) => table.primaryKey.includes(c));
     if (isKey) return;
     let forTable = wanted.get(table.name);
-    if (!forTable) wanted.set(table.name, (forTable = new Map()));
+    if (!forTable) wanted.set(table.name, (forTable = new Map<string, string[]>()));
     forTable.set(dialect.dataIndex(table.name, columns), columns);
   };
   for (const table of schema.tables) {
     for (const link of table.links) {
-      want(table, link.on.map((p) => p.from));
+      want(
+        table,
+        link.on.map((p) => p.from),
+      );
       const target = findTable(schema, link.table);
-      if (target) want(target, link.on.map((p) => p.to));
+      if (target)
+        want(
+          target,
+          link.on.map((p) => p.to),
+        );
     }
   }
   return wanted;
@@ -67,11 +96,22 @@ export function planSchemaChange(
     const keep = wanted.get(name);
     for (const index of state.indexes) {
       if (MANAGED_INDEX.test(index) && !keep?.has(index)) {
-        steps.push({ kind: 'drop-index', table: name, name: index, description: `drop index ${index}`, destructive: false });
+        steps.push({
+          kind: 'drop-index',
+          table: name,
+          name: index,
+          description: `drop index ${index}`,
+          destructive: false,
+        });
       }
     }
     if (!findTable(next, name)) {
-      steps.push({ kind: 'drop-table', table: name, description: `drop table ${name} and all its rows`, destructive: true });
+      steps.push({
+        kind: 'drop-table',
+        table: name,
+        description: `drop table ${name} and all its rows`,
+        destructive: true,
+      });
     }
   }
   for (const table of next.tables) {
@@ -162,7 +202,12 @@ function indexRef(dialect: SqlDialect, name: string): RawBuilder<unknown> {
   return dialect.kind === 'postgres' ? sql.id('data', name) : sql.id(name);
 }
 
-async function runStep(trx: Kysely<BatonTables>, step: SchemaStep, next: WorkspaceSchema, dialect: SqlDialect): Promise<void> {
+async function runStep(
+  trx: Kysely<BatonTables>,
+  step: SchemaStep,
+  next: WorkspaceSchema,
+  dialect: SqlDialect,
+): Promise<void> {
   const tableRef = dialect.dataTableRef(step.table);
   const table = findTable(next, step.table);
   switch (step.kind) {
@@ -174,11 +219,15 @@ async function runStep(trx: Kysely<BatonTables>, step: SchemaStep, next: Workspa
       await sql`${createTableSql(table!, dialect)}`.execute(trx);
       return;
     case 'add-column':
-      await sql`ALTER TABLE ${tableRef} ADD COLUMN ${sql.id(step.column)} ${sql.raw(dialect.columnType(step.type))}`.execute(trx);
+      await sql`ALTER TABLE ${tableRef} ADD COLUMN ${sql.id(step.column)} ${sql.raw(dialect.columnType(step.type))}`.execute(
+        trx,
+      );
       return;
     case 'change-type':
       await sql`ALTER TABLE ${tableRef} DROP COLUMN ${sql.id(step.column)}`.execute(trx);
-      await sql`ALTER TABLE ${tableRef} ADD COLUMN ${sql.id(step.column)} ${sql.raw(dialect.columnType(step.type))}`.execute(trx);
+      await sql`ALTER TABLE ${tableRef} ADD COLUMN ${sql.id(step.column)} ${sql.raw(dialect.columnType(step.type))}`.execute(
+        trx,
+      );
       return;
     case 'drop-column':
       await sql`ALTER TABLE ${tableRef} DROP COLUMN ${sql.id(step.column)}`.execute(trx);
@@ -204,12 +253,21 @@ function summarize(steps: SchemaStep[]): string {
     if (items.length > 0) parts.push(`${verb} ${items.join(', ')}`);
   };
   const column = (s: SchemaStep) => ('column' in s ? `${s.table}.${s.column}` : s.table);
-  say('creates table', names('create-table', (s) => s.table));
+  say(
+    'creates table',
+    names('create-table', (s) => s.table),
+  );
   say('adds column', names('add-column', column));
-  say('drops table', names('drop-table', (s) => s.table));
+  say(
+    'drops table',
+    names('drop-table', (s) => s.table),
+  );
   say('drops column', names('drop-column', column));
   say('changes the type of', names('change-type', column));
-  say('recreates (new key)', names('change-key', (s) => s.table));
+  say(
+    'recreates (new key)',
+    names('change-key', (s) => s.table),
+  );
   const indexes = steps.filter((s) => s.kind === 'create-index').length;
   if (indexes > 0) parts.push(`adds ${indexes} index${indexes > 1 ? 'es' : ''}`);
   if (parts.length === 0) parts.push('updates indexes');
@@ -249,7 +307,11 @@ export async function applySchema(
     for (const step of steps) await runStep(trx, step, next, database.dialect);
     await trx
       .insertInto('workspace_schemas')
-      .values({ version, document: JSON.stringify(schemaToDocument(next)), applied_at: new Date().toISOString() })
+      .values({
+        version,
+        document: JSON.stringify(schemaToDocument(next)),
+        applied_at: new Date().toISOString(),
+      })
       .execute();
   });
   return { version, changed, dryRun: false, steps, summary };

@@ -22,7 +22,17 @@ import {
 const TABLE_NAME = /^[a-z][a-z0-9_]{0,47}$/;
 const COLUMN_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 /** System column names of PostgreSQL and SQLite: a customer column with one of these names cannot exist. */
-const RESERVED_COLUMNS = new Set(['oid', 'rowid', '_rowid_', 'ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid']);
+const RESERVED_COLUMNS = new Set([
+  'oid',
+  'rowid',
+  '_rowid_',
+  'ctid',
+  'xmin',
+  'xmax',
+  'cmin',
+  'cmax',
+  'tableoid',
+]);
 /** Every targeting dimension gets these system links (the message ledger and tracking events). */
 export const SYSTEM_LINKS = ['messages', 'events'] as const;
 const RESERVED_LINKS = new Set<string>(SYSTEM_LINKS);
@@ -54,7 +64,8 @@ class Checker {
 
   unknownKeys(value: Dict, allowed: Set<string>, path: string): void {
     for (const key of Object.keys(value)) {
-      if (!allowed.has(key)) this.add(`${path}.${key}`, `unknown key; expected one of ${[...allowed].join(', ')}`);
+      if (!allowed.has(key))
+        this.add(`${path}.${key}`, `unknown key; expected one of ${[...allowed].join(', ')}`);
     }
   }
 
@@ -69,7 +80,10 @@ class Checker {
 
 function parseColumn(c: Checker, name: string, raw: unknown, path: string): ColumnDef | undefined {
   if (!COLUMN_NAME.test(name)) {
-    c.add(path, 'invalid column name: use lowercase letters, digits and _, starting with a letter (at most 63)');
+    c.add(
+      path,
+      'invalid column name: use lowercase letters, digits and _, starting with a letter (at most 63)',
+    );
     return undefined;
   }
   if (RESERVED_COLUMNS.has(name)) {
@@ -86,12 +100,16 @@ function parseColumn(c: Checker, name: string, raw: unknown, path: string): Colu
     if (label !== undefined) column.label = label;
     if (description !== undefined) column.description = description;
     if (raw.values !== undefined) {
-      if (!Array.isArray(raw.values) || raw.values.length === 0 || !raw.values.every((v) => typeof v === 'string')) {
+      if (
+        !Array.isArray(raw.values) ||
+        raw.values.length === 0 ||
+        !raw.values.every((v) => typeof v === 'string')
+      ) {
         c.add(`${path}.values`, 'must be a non-empty list of text values');
       } else if (new Set(raw.values).size !== raw.values.length) {
         c.add(`${path}.values`, 'lists a value twice');
       } else {
-        column.values = raw.values as string[];
+        column.values = raw.values;
       }
     }
   }
@@ -103,7 +121,8 @@ function parseColumn(c: Checker, name: string, raw: unknown, path: string): Colu
     return undefined;
   }
   column.type = type as ColumnType;
-  if (column.values && column.type !== 'string') c.add(`${path}.values`, 'only string columns can list values');
+  if (column.values && column.type !== 'string')
+    c.add(`${path}.values`, 'only string columns can list values');
   return column;
 }
 
@@ -118,7 +137,7 @@ function parsePrimaryKey(c: Checker, raw: unknown, path: string): string[] {
     return [];
   }
   if (new Set(list).size !== list.length) c.add(path, 'names a column twice');
-  return list as string[];
+  return list;
 }
 
 function parseLink(c: Checker, name: string, raw: unknown, path: string): LinkDef | undefined {
@@ -130,7 +149,10 @@ function parseLink(c: Checker, name: string, raw: unknown, path: string): LinkDe
     c.add(`${path}.table`, 'missing: the name of the linked table');
     ok = false;
   }
-  if (typeof value.cardinality !== 'string' || !(CARDINALITIES as readonly string[]).includes(value.cardinality)) {
+  if (
+    typeof value.cardinality !== 'string' ||
+    !(CARDINALITIES as readonly string[]).includes(value.cardinality)
+  ) {
     c.add(
       `${path}.cardinality`,
       `unknown cardinality ${JSON.stringify(value.cardinality)}; expected one of ${CARDINALITIES.join(', ')}`,
@@ -140,7 +162,10 @@ function parseLink(c: Checker, name: string, raw: unknown, path: string): LinkDe
   const on = isDict(value.on) ? value.on : undefined;
   const pairs: LinkDef['on'] = [];
   if (!on || Object.keys(on).length === 0) {
-    c.add(`${path}.on`, 'missing: the join columns, as `{ <column of this table>: <column of the linked table> }`');
+    c.add(
+      `${path}.on`,
+      'missing: the join columns, as `{ <column of this table>: <column of the linked table> }`',
+    );
     ok = false;
   } else {
     for (const [from, to] of Object.entries(on)) {
@@ -157,7 +182,8 @@ function parseLink(c: Checker, name: string, raw: unknown, path: string): LinkDe
 function parseTargeting(c: Checker, raw: unknown, path: string): ChannelDef[] {
   const value = c.dict(raw, path, 'channels to address columns');
   if (!value) return [];
-  if (Object.keys(value).length === 0) c.add(path, `lists no channel; name at least one (${CHANNELS.join(', ')})`);
+  if (Object.keys(value).length === 0)
+    c.add(path, `lists no channel; name at least one (${CHANNELS.join(', ')})`);
   const out: ChannelDef[] = [];
   for (const [channel, spec] of Object.entries(value)) {
     const at = `${path}.${channel}`;
@@ -184,7 +210,10 @@ function parseTargeting(c: Checker, raw: unknown, path: string): ChannelDef[] {
 
 function parseTable(c: Checker, name: string, raw: unknown, path: string): TableDef | undefined {
   if (!TABLE_NAME.test(name)) {
-    c.add(path, 'invalid table name: use lowercase letters, digits and _, starting with a letter (at most 48)');
+    c.add(
+      path,
+      'invalid table name: use lowercase letters, digits and _, starting with a letter (at most 48)',
+    );
     return undefined;
   }
   const value = c.dict(raw, path, 'table settings (primaryKey, columns, links, targeting)');
@@ -196,7 +225,10 @@ function parseTable(c: Checker, name: string, raw: unknown, path: string): Table
   if (label !== undefined) table.label = label;
   if (description !== undefined) table.description = description;
 
-  const columns = value.columns === undefined ? undefined : c.dict(value.columns, `${path}.columns`, 'column names to types');
+  const columns =
+    value.columns === undefined
+      ? undefined
+      : c.dict(value.columns, `${path}.columns`, 'column names to types');
   if (value.columns === undefined || (columns && Object.keys(columns).length === 0)) {
     c.add(`${path}.columns`, 'missing: a table needs at least one column');
   }
@@ -205,7 +237,8 @@ function parseTable(c: Checker, name: string, raw: unknown, path: string): Table
     if (column) table.columns.push(column);
   }
   table.primaryKey = parsePrimaryKey(c, value.primaryKey, `${path}.primaryKey`);
-  const links = value.links === undefined ? {} : c.dict(value.links, `${path}.links`, 'link names to link settings');
+  const links =
+    value.links === undefined ? {} : c.dict(value.links, `${path}.links`, 'link names to link settings');
   for (const [linkName, linkRaw] of Object.entries(links ?? {})) {
     const at = `${path}.links.${linkName}`;
     if (!COLUMN_NAME.test(linkName)) {
@@ -213,13 +246,17 @@ function parseTable(c: Checker, name: string, raw: unknown, path: string): Table
       continue;
     }
     if (RESERVED_LINKS.has(linkName)) {
-      c.add(at, `"${linkName}" is reserved for the system link to the ${linkName === 'messages' ? 'message ledger' : 'tracking events'}`);
+      c.add(
+        at,
+        `"${linkName}" is reserved for the system link to the ${linkName === 'messages' ? 'message ledger' : 'tracking events'}`,
+      );
       continue;
     }
     const link = parseLink(c, linkName, linkRaw, at);
     if (link) table.links.push(link);
   }
-  if (value.targeting !== undefined) table.targeting = parseTargeting(c, value.targeting, `${path}.targeting`);
+  if (value.targeting !== undefined)
+    table.targeting = parseTargeting(c, value.targeting, `${path}.targeting`);
   return table;
 }
 
@@ -233,11 +270,13 @@ function checkReferences(c: Checker, tables: TableDef[]): void {
       const at = table.primaryKey.length === 1 ? `${path}.primaryKey` : `${path}.primaryKey[${i}]`;
       const column = columns.get(key);
       if (!column) c.add(at, `primary key column "${key}" is not a column of ${table.name}`);
-      else if (!KEY_TYPES.has(column.type)) c.add(at, `primary key column "${key}" is ${column.type}; a key must be string or integer`);
+      else if (!KEY_TYPES.has(column.type))
+        c.add(at, `primary key column "${key}" is ${column.type}; a key must be string or integer`);
     });
     for (const link of table.links) {
       const at = `${path}.links.${link.name}`;
-      if (columns.has(link.name)) c.add(at, `duplicate name: ${table.name} has a column and a link both named "${link.name}"`);
+      if (columns.has(link.name))
+        c.add(at, `duplicate name: ${table.name} has a column and a link both named "${link.name}"`);
       const target = byName.get(link.table);
       if (!target) {
         c.add(`${at}.table`, `links to unknown table "${link.table}"`);
@@ -257,37 +296,56 @@ function checkReferences(c: Checker, tables: TableDef[]): void {
         }
       }
       // Same length and every key column present: the join columns are exactly the key (none repeated).
-      const sameAs = (cols: string[], key: string[]) => cols.length === key.length && key.every((k) => cols.includes(k));
+      const sameAs = (cols: string[], key: string[]) =>
+        cols.length === key.length && key.every((k) => cols.includes(k));
       const toCols = link.on.map((p) => p.to);
       const fromCols = link.on.map((p) => p.from);
       if (link.cardinality === 'many-to-one' && !sameAs(toCols, target.primaryKey)) {
-        c.add(`${at}.on`, `a many-to-one link must end on the primary key of ${target.name} (${target.primaryKey.join(', ')})`);
+        c.add(
+          `${at}.on`,
+          `a many-to-one link must end on the primary key of ${target.name} (${target.primaryKey.join(', ')})`,
+        );
       }
       if (link.cardinality === 'one-to-many' && !sameAs(fromCols, table.primaryKey)) {
-        c.add(`${at}.on`, `a one-to-many link must start from the primary key of ${table.name} (${table.primaryKey.join(', ')})`);
+        c.add(
+          `${at}.on`,
+          `a one-to-many link must start from the primary key of ${table.name} (${table.primaryKey.join(', ')})`,
+        );
       }
-      if (link.cardinality === 'one-to-one' && !sameAs(fromCols, table.primaryKey) && !sameAs(toCols, target.primaryKey)) {
+      if (
+        link.cardinality === 'one-to-one' &&
+        !sameAs(fromCols, table.primaryKey) &&
+        !sameAs(toCols, target.primaryKey)
+      ) {
         c.add(`${at}.on`, 'a one-to-one link must join on the primary key of one of its two tables');
       }
     }
     if (table.targeting) {
       if (table.primaryKey.length !== 1) {
-        c.add(`${path}.targeting`, 'a targeting dimension needs a single-column primary key (its recipient id)');
+        c.add(
+          `${path}.targeting`,
+          'a targeting dimension needs a single-column primary key (its recipient id)',
+        );
       }
       for (const name of SYSTEM_LINKS) {
         if (columns.has(name)) {
-          c.add(`${path}.columns.${name}`, `"${name}" is reserved on a targeting dimension for its system link; rename the column`);
+          c.add(
+            `${path}.columns.${name}`,
+            `"${name}" is reserved on a targeting dimension for its system link; rename the column`,
+          );
         }
       }
       for (const channel of table.targeting) {
         const at = `${path}.targeting.${channel.channel}`;
         const address = columns.get(channel.address);
         if (!address) c.add(at, `address column "${channel.address}" is not a column of ${table.name}`);
-        else if (address.type !== 'string') c.add(at, `address column "${channel.address}" is ${address.type}; it must be string`);
+        else if (address.type !== 'string')
+          c.add(at, `address column "${channel.address}" is ${address.type}; it must be string`);
         if (channel.optIn !== undefined) {
           const optIn = columns.get(channel.optIn);
           if (!optIn) c.add(`${at}.optIn`, `"${channel.optIn}" is not a column of ${table.name}`);
-          else if (optIn.type !== 'boolean') c.add(`${at}.optIn`, `"${channel.optIn}" is ${optIn.type}; it must be boolean`);
+          else if (optIn.type !== 'boolean')
+            c.add(`${at}.optIn`, `"${channel.optIn}" is ${optIn.type}; it must be boolean`);
         }
       }
     }
@@ -301,12 +359,14 @@ export function validateSchemaDocument(document: unknown): WorkspaceSchema {
   const tables: TableDef[] = [];
   if (root) {
     c.unknownKeys(root, new Set(['tables']), '');
-    const rawTables = root.tables === undefined ? undefined : c.dict(root.tables, 'tables', 'table names to tables');
+    const rawTables =
+      root.tables === undefined ? undefined : c.dict(root.tables, 'tables', 'table names to tables');
     const entries = Object.entries(rawTables ?? {});
     if (root.tables === undefined || (rawTables && entries.length === 0)) {
       c.add('tables', 'missing: a workspace needs at least one table');
     }
-    if (entries.length > MAX_TABLES) c.add('tables', `has ${entries.length} tables; at most ${MAX_TABLES} are allowed`);
+    if (entries.length > MAX_TABLES)
+      c.add('tables', `has ${entries.length} tables; at most ${MAX_TABLES} are allowed`);
     for (const [name, raw] of entries) {
       const table = parseTable(c, name, raw, `tables.${name}`);
       if (table) tables.push(table);
@@ -357,14 +417,21 @@ export function schemaToDocument(schema: WorkspaceSchema): Record<string, unknow
     out.columns = columns;
     if (table.targeting) {
       out.targeting = Object.fromEntries(
-        table.targeting.map((ch) => [ch.channel, ch.optIn ? { address: ch.address, optIn: ch.optIn } : ch.address]),
+        table.targeting.map((ch) => [
+          ch.channel,
+          ch.optIn ? { address: ch.address, optIn: ch.optIn } : ch.address,
+        ]),
       );
     }
     if (table.links.length > 0) {
       out.links = Object.fromEntries(
         table.links.map((l) => [
           l.name,
-          { table: l.table, cardinality: l.cardinality, on: Object.fromEntries(l.on.map((p) => [p.from, p.to])) },
+          {
+            table: l.table,
+            cardinality: l.cardinality,
+            on: Object.fromEntries(l.on.map((p) => [p.from, p.to])),
+          },
         ]),
       );
     }

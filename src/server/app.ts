@@ -29,9 +29,13 @@ export async function buildApp(
   registerErrorHandler(app);
   await app.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1 } });
   // CSV uploads arrive as a stream and are written to disk as they come, never buffered whole.
-  app.addContentTypeParser(['text/csv', 'application/octet-stream'], (_request, payload, done) => done(null, payload));
-  app.addContentTypeParser(['application/yaml', 'text/yaml', 'application/x-yaml', 'text/plain'], { parseAs: 'string' }, (_request, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(['text/csv', 'application/octet-stream'], (_request, payload, done) =>
+    done(null, payload),
+  );
+  app.addContentTypeParser(
+    ['application/yaml', 'text/yaml', 'application/x-yaml', 'text/plain'],
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, body),
   );
 
   app.get('/healthz', async (_request, reply) => {
@@ -40,7 +44,9 @@ export async function buildApp(
       const schema = await loadSchema(database);
       return { status: 'ok', database: database.kind, schemaVersion: schema?.version ?? null };
     } catch (error) {
-      return reply.status(503).send({ status: 'unavailable', database: database.kind, error: (error as Error).message });
+      return reply
+        .status(503)
+        .send({ status: 'unavailable', database: database.kind, error: (error as Error).message });
     }
   });
 

@@ -14,7 +14,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.status(error.statusCode ?? 400).send({ error: { message: error.message, issues: [] } });
     }
     request.log.error({ err: error }, 'request failed');
-    return reply.status(500).send({ error: { message: 'Internal error; see the server log for details.', issues: [] } });
+    return reply
+      .status(500)
+      .send({ error: { message: 'Internal error; see the server log for details.', issues: [] } });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: { message: `No route ${request.method} ${request.url}.`, issues: [] } }),

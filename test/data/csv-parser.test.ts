@@ -80,7 +80,10 @@ describe('CSV parser', () => {
   });
 
   it('gives the same records whatever the chunk size', () => {
-    const rows = Array.from({ length: 200 }, (_, i) => `${i},"name ${i}\nline2","q""${i}",${i % 3 === 0 ? '' : 'x'}`);
+    const rows = Array.from(
+      { length: 200 },
+      (_, i) => `${i},"name ${i}\nline2","q""${i}",${i % 3 === 0 ? '' : 'x'}`,
+    );
     const text = `id,name,quote,flag\r\n${rows.join('\r\n')}\r\n`;
     const whole = parseAll(text);
     expect(whole).toHaveLength(201);

@@ -67,11 +67,33 @@ describeEachDatabase('CSV import', (t) => {
       ),
       { mode: 'insert' },
     );
-    expect(report).toMatchObject({ status: 'succeeded', rowsRead: 3, inserted: 3, rejectedRows: 0, committedRows: 3 });
+    expect(report).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 3,
+      inserted: 3,
+      rejectedRows: 0,
+      committedRows: 3,
+    });
     expect(await rows(t)).toEqual([
-      { id: 1, name: 'Ann', tier: 'gold', score: 12.5, active: true, born: '2000-02-29', seen_at: '2026-03-01T07:30:00.000Z' },
+      {
+        id: 1,
+        name: 'Ann',
+        tier: 'gold',
+        score: 12.5,
+        active: true,
+        born: '2000-02-29',
+        seen_at: '2026-03-01T07:30:00.000Z',
+      },
       { id: 2, name: '', tier: null, score: null, active: false, born: null, seen_at: null },
-      { id: 3, name: null, tier: 'silver', score: -0.5, active: true, born: '1999-12-31', seen_at: '2026-03-01T07:30:00.250Z' },
+      {
+        id: 3,
+        name: null,
+        tier: 'silver',
+        score: -0.5,
+        active: true,
+        born: '1999-12-31',
+        seen_at: '2026-03-01T07:30:00.250Z',
+      },
     ]);
   });
 
@@ -111,7 +133,13 @@ describeEachDatabase('CSV import', (t) => {
       { mode: 'insert', dryRun: true },
     );
     // A dry run reads the whole file and reports every rejected row.
-    expect(report).toMatchObject({ status: 'succeeded', dryRun: true, rowsRead: 7, rejectedRows: 6, inserted: 1 });
+    expect(report).toMatchObject({
+      status: 'succeeded',
+      dryRun: true,
+      rowsRead: 7,
+      rejectedRows: 6,
+      inserted: 1,
+    });
     expect(report.rejections.map((r) => [r.line, r.column, r.reason])).toEqual([
       [3, 'id', 'expected a whole number such as 42 or -7'],
       [4, 'tier', 'not one of the allowed values: gold, silver'],
@@ -145,7 +173,10 @@ describeEachDatabase('CSV import', (t) => {
 
   it('insert mode rejects keys already in the table or earlier in the file', async () => {
     await run(t, csv('id,name\n1,old\n'), { mode: 'insert' });
-    const report = await run(t, csv('id,name\n2,new\n1,clash\n2,again\n4,ok\n'), { mode: 'insert', maxErrors: 5 });
+    const report = await run(t, csv('id,name\n2,new\n1,clash\n2,again\n4,ok\n'), {
+      mode: 'insert',
+      maxErrors: 5,
+    });
     expect(report).toMatchObject({ status: 'succeeded', inserted: 2, rejectedRows: 2 });
     expect(report.rejections.map((r) => [r.line, r.value])).toEqual([
       [3, '1'],
@@ -162,7 +193,13 @@ describeEachDatabase('CSV import', (t) => {
   it('upsert inserts and updates by key, the last row per key wins, unmapped columns are kept', async () => {
     await run(t, csv('id,name,tier,score\n1,Ann,gold,5\n2,Bob,silver,6\n'), { mode: 'insert' });
     const report = await run(t, csv('id,name\n2,Bobby\n3,Cy\n3,Cyril\n'), { mode: 'upsert' });
-    expect(report).toMatchObject({ status: 'succeeded', rowsRead: 3, inserted: 1, updated: 1, duplicates: 1 });
+    expect(report).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 3,
+      inserted: 1,
+      updated: 1,
+      duplicates: 1,
+    });
     expect((await rows(t)).map((r) => [r.id, r.name, r.tier, r.score])).toEqual([
       [1, 'Ann', 'gold', 5],
       [2, 'Bobby', 'silver', 6],
@@ -191,10 +228,20 @@ describeEachDatabase('CSV import', (t) => {
     await run(t, csv('id,name\n1,a\n2,b\n3,c\n'));
     const report = await run(
       t,
-      csv('_change,id,name,score\nu,1,A,1\nd,2,ignored,not-a-number\nu,4,D,4\nd,4,,\nu,5,E,5\nd,3,,\nu,3,C again,3\nd,99,,\n'),
+      csv(
+        '_change,id,name,score\nu,1,A,1\nd,2,ignored,not-a-number\nu,4,D,4\nd,4,,\nu,5,E,5\nd,3,,\nu,3,C again,3\nd,99,,\n',
+      ),
       { mode: 'cdc' },
     );
-    expect(report).toMatchObject({ status: 'succeeded', rowsRead: 8, inserted: 1, updated: 2, deleted: 1, notFound: 2, duplicates: 2 });
+    expect(report).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 8,
+      inserted: 1,
+      updated: 2,
+      deleted: 1,
+      notFound: 2,
+      duplicates: 2,
+    });
     expect((await rows(t)).map((r) => [r.id, r.name])).toEqual([
       [1, 'A'],
       [3, 'C again'],
@@ -209,20 +256,36 @@ describeEachDatabase('CSV import', (t) => {
       [3, '_change', 'must be u (upsert) or d (delete)'],
       [4, '_change', 'must be u (upsert) or d (delete)'],
     ]);
-    await expect(run(t, csv('id,name\n1,a\n'), { mode: 'cdc' })).rejects.toThrow(/--mode cdc needs a "_change" field/);
-    await expect(run(t, csv('id,_change\n1,u\n'), { mode: 'upsert' })).rejects.toThrow(/only read with --mode cdc/);
+    await expect(run(t, csv('id,name\n1,a\n'), { mode: 'cdc' })).rejects.toThrow(
+      /--mode cdc needs a "_change" field/,
+    );
+    await expect(run(t, csv('id,_change\n1,u\n'), { mode: 'upsert' })).rejects.toThrow(
+      /only read with --mode cdc/,
+    );
   });
 
   it('maps headers by normalised name or explicitly, and refuses unknown, doubled and keyless headers', async () => {
-    const report = await run(t, csv('ID,Name ,E-mail,Notes\n1,Ann,a@x.io,n\n'), { mapping: { 'E-mail': 'tier', Notes: null } , maxErrors: 1, dryRun: true });
+    const report = await run(t, csv('ID,Name ,E-mail,Notes\n1,Ann,a@x.io,n\n'), {
+      mapping: { 'E-mail': 'tier', Notes: null },
+      maxErrors: 1,
+      dryRun: true,
+    });
     expect(report.rejections.map((r) => [r.column, r.value])).toEqual([['tier', 'a@x.io']]);
-    const ok = await run(t, csv('ID,Full Name,Notes\n1,Ann,n\n'), { mapping: { 'Full Name': 'name', Notes: '' } });
+    const ok = await run(t, csv('ID,Full Name,Notes\n1,Ann,n\n'), {
+      mapping: { 'Full Name': 'name', Notes: '' },
+    });
     expect(ok.inserted).toBe(1);
     expect((await rows(t))[0]).toMatchObject({ id: 1, name: 'Ann' });
-    await expect(run(t, csv('id,nickname\n1,a\n'))).rejects.toThrow(/header.nickname: matches no column of people; map it with --map "nickname=<column>"/);
-    await expect(run(t, csv('id,name,name\n1,a,b\n'))).rejects.toThrow(/header.name: appears twice \(fields 2 and 3\)/);
+    await expect(run(t, csv('id,nickname\n1,a\n'))).rejects.toThrow(
+      /header.nickname: matches no column of people; map it with --map "nickname=<column>"/,
+    );
+    await expect(run(t, csv('id,name,name\n1,a,b\n'))).rejects.toThrow(
+      /header.name: appears twice \(fields 2 and 3\)/,
+    );
     await expect(run(t, csv('name\na\n'))).rejects.toThrow(/no field for the primary key column "id"/);
-    await expect(run(t, csv('id,name\n1,a\n'), { mapping: { nope: 'name' } })).rejects.toThrow(/mapping.nope: the file has no column "nope"/);
+    await expect(run(t, csv('id,name\n1,a\n'), { mapping: { nope: 'name' } })).rejects.toThrow(
+      /mapping.nope: the file has no column "nope"/,
+    );
     // A refused header is recorded in the history as failed.
     const history = await listImports(t.database, { table: 'people', limit: 1 });
     expect(history[0]).toMatchObject({ status: 'failed', rowsRead: 0 });
@@ -232,7 +295,11 @@ describeEachDatabase('CSV import', (t) => {
     expect(await run(t, csv('\uFEFFid;name\r\n1;"a;b"\r\n'))).toMatchObject({ inserted: 1 });
     expect(await run(t, csv('id\tname\n2\tb\n'))).toMatchObject({ inserted: 1 });
     expect((await rows(t)).map((r) => r.name)).toEqual(['a;b', 'b']);
-    expect(await run(t, csv(''))).toMatchObject({ status: 'succeeded', rowsRead: 0, message: 'the file is empty: no header and no rows' });
+    expect(await run(t, csv(''))).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 0,
+      message: 'the file is empty: no header and no rows',
+    });
     expect(await run(t, csv('id,name\n'))).toMatchObject({ status: 'succeeded', rowsRead: 0, inserted: 0 });
   });
 
@@ -246,28 +313,43 @@ describeEachDatabase('CSV import', (t) => {
   });
 
   it('batch commits keep the batches before an abort', async () => {
-    const report = await run(t, csv('id,name\n1,a\n2,b\n3,c\n4,d\nx,e\n6,f\n'), { mode: 'insert', batchSize: 2 });
+    const report = await run(t, csv('id,name\n1,a\n2,b\n3,c\n4,d\nx,e\n6,f\n'), {
+      mode: 'insert',
+      batchSize: 2,
+    });
     expect(report).toMatchObject({ status: 'failed', committedRows: 4, inserted: 4 });
     expect(report.message).toMatch(/the 4 rows of earlier batches stay committed/);
     expect((await rows(t)).map((r) => r.id)).toEqual([1, 2, 3, 4]);
   });
 
   it('works on composite keys', async () => {
-    const report = await importCsv(t.database, { table: 'pairs', file: csv('a,b,note\nx,1,one\nx,2,two\ny,1,three\nx,1,again\n') });
+    const report = await importCsv(t.database, {
+      table: 'pairs',
+      file: csv('a,b,note\nx,1,one\nx,2,two\ny,1,three\nx,1,again\n'),
+    });
     expect(report).toMatchObject({ inserted: 3, duplicates: 1 });
     expect((await rows(t, 'pairs')).map((r) => [r.a, r.b, r.note])).toEqual([
       ['x', 1, 'again'],
       ['x', 2, 'two'],
       ['y', 1, 'three'],
     ]);
-    const refused = await importCsv(t.database, { table: 'pairs', file: csv('a,b,note\nx,1,dup\n'), mode: 'insert' });
+    const refused = await importCsv(t.database, {
+      table: 'pairs',
+      file: csv('a,b,note\nx,1,dup\n'),
+      mode: 'insert',
+    });
     expect(refused.rejections[0]!.reason).toMatch(/^duplicate key \(a, b = x, 1\)/);
   });
 
   it('keeps the history and a rejects CSV that can be fixed and re-imported', async () => {
     const report = await run(t, csv('id,name,active\n1,a,yes\n2,"b, c",perhaps\nz,d,no\n'), { maxErrors: 5 });
     const stored = await getImport(t.database, report.id);
-    expect(stored).toMatchObject({ status: 'succeeded', rejectedRows: 2, inserted: 1, fileName: path.basename(stored.fileName) });
+    expect(stored).toMatchObject({
+      status: 'succeeded',
+      rejectedRows: 2,
+      inserted: 1,
+      fileName: path.basename(stored.fileName),
+    });
     expect(stored.rejections.map((r) => r.line)).toEqual([3, 4]);
     expect(await rejectsCsv(t.database, report.id)).toBe(
       'id,name,active,line,reason\n' +
@@ -289,7 +371,14 @@ describeEachDatabase('CSV import', (t) => {
   it('a dry run counts what would happen and writes nothing', async () => {
     await run(t, csv('id,name\n1,a\n'));
     const report = await run(t, csv('_change,id,name\nu,1,b\nu,2,c\nd,1,\n'), { mode: 'cdc', dryRun: true });
-    expect(report).toMatchObject({ dryRun: true, status: 'succeeded', deleted: 1, inserted: 1, updated: 0, duplicates: 1 });
+    expect(report).toMatchObject({
+      dryRun: true,
+      status: 'succeeded',
+      deleted: 1,
+      inserted: 1,
+      updated: 0,
+      duplicates: 1,
+    });
     expect((await rows(t)).map((r) => [r.id, r.name])).toEqual([[1, 'a']]);
   });
 });

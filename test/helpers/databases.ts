@@ -30,7 +30,10 @@ export async function createTestDatabase(kind: 'sqlite' | 'postgres'): Promise<{
 }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'baton-test-'));
   if (kind === 'sqlite') {
-    return { config: { dataDir, databaseUrl: undefined }, drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })) };
+    return {
+      config: { dataDir, databaseUrl: undefined },
+      drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),
+    };
   }
   const name = `baton_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = new pg.Client({ connectionString: PG_URL });

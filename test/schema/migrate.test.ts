@@ -23,11 +23,19 @@ describeEachDatabase('schema migration', (t) => {
     const physical = await introspectDataTables(t.database);
     expect([...physical.keys()].sort()).toEqual(['products', 'profiles', 'purchases', 'stores']);
     expect([...physical.get('purchases')!.columns]).toEqual([
-      'id', 'profile_id', 'product_id', 'store_id', 'quantity', 'amount', 'purchased_at',
+      'id',
+      'profile_id',
+      'product_id',
+      'store_id',
+      'quantity',
+      'amount',
+      'purchased_at',
     ]);
     const indexes = [...physical.get('purchases')!.indexes].filter((i) => i.includes('ix_'));
     expect(indexes.sort()).toEqual(
-      ['purchases_product_id', 'purchases_profile_id', 'purchases_store_id'].map((s) => t.database.dialect.dataIndex(s.split('_')[0]!, [s.slice(s.indexOf('_') + 1)])).sort(),
+      ['purchases_product_id', 'purchases_profile_id', 'purchases_store_id']
+        .map((s) => t.database.dialect.dataIndex(s.split('_')[0]!, [s.slice(s.indexOf('_') + 1)]))
+        .sort(),
     );
     const stored = await loadSchema(t.database);
     expect(stored?.schema.tables.map((x) => x.name)).toEqual(['profiles', 'purchases', 'products', 'stores']);
@@ -50,7 +58,10 @@ describeEachDatabase('schema migration', (t) => {
       'create table coupons (2 columns)',
     ]);
     expect(result.version).toBe(2);
-    const rows = await sql<{ name: string; manager: string | null }>`SELECT name, manager FROM ${profiles}`.execute(t.database.db);
+    const rows = await sql<{
+      name: string;
+      manager: string | null;
+    }>`SELECT name, manager FROM ${profiles}`.execute(t.database.db);
     expect(rows.rows).toEqual([{ name: 'Milano', manager: null }]);
   });
 
@@ -78,11 +89,29 @@ describeEachDatabase('schema migration', (t) => {
   });
 
   it('changing a column type or a key is destructive', async () => {
-    const retyped = retail.replace('      opened_on: date\n', '').replace('      region: string\n', '      region: integer\n');
+    const retyped = retail
+      .replace('      opened_on: date\n', '')
+      .replace('      region: string\n', '      region: integer\n');
     const plan = await applySchema(t.database, parseSchemaText(retyped), { dryRun: true });
-    expect(plan.steps.map((s) => s.description)).toEqual(['change stores.region from string to integer: its values are dropped']);
-    const rekeyed = retail.replace('      opened_on: date\n', '').replace(/stores:\n    label: Stores\n    primaryKey: id/, 'stores:\n    label: Stores\n    primaryKey: name');
-    const keyPlan = await applySchema(t.database, parseSchemaText(rekeyed.replace(/store: \{ table: stores, cardinality: many-to-one, on: \{ store_id: id \} \}/g, 'x: { table: profiles, cardinality: many-to-one, on: { store_id: id } }')), { dryRun: true });
+    expect(plan.steps.map((s) => s.description)).toEqual([
+      'change stores.region from string to integer: its values are dropped',
+    ]);
+    const rekeyed = retail
+      .replace('      opened_on: date\n', '')
+      .replace(
+        /stores:\n    label: Stores\n    primaryKey: id/,
+        'stores:\n    label: Stores\n    primaryKey: name',
+      );
+    const keyPlan = await applySchema(
+      t.database,
+      parseSchemaText(
+        rekeyed.replace(
+          /store: \{ table: stores, cardinality: many-to-one, on: \{ store_id: id \} \}/g,
+          'x: { table: profiles, cardinality: many-to-one, on: { store_id: id } }',
+        ),
+      ),
+      { dryRun: true },
+    );
     expect(keyPlan.steps.some((s) => s.kind === 'change-key' && s.destructive)).toBe(true);
   });
 });

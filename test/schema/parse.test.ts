@@ -1021,7 +1021,9 @@ tables:
   });
   it('refuses an empty targeting block', () => {
     expect(() =>
-      parseSchemaText('tables:\n  people:\n    primaryKey: id\n    columns: { id: integer }\n    targeting: {}\n'),
+      parseSchemaText(
+        'tables:\n  people:\n    primaryKey: id\n    columns: { id: integer }\n    targeting: {}\n',
+      ),
     ).toThrow(/tables.people.targeting: lists no channel/);
   });
 });

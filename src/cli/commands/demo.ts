@@ -15,26 +15,35 @@ export function demoCommand(program: Command): void {
     .option('--as-of <date>', 'the day the data is relative to (YYYY-MM-DD; default today)')
     .option('--force', 'replace the existing workspace and its data')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { profiles: string; seed: string; asOf?: string; force?: boolean; json?: boolean }) => {
-      const out = createOutput(opts.json === true);
-      const profiles = Number(opts.profiles);
-      if (!/^\d+$/.test(opts.profiles)) throw new UserError(`--profiles must be a whole number, not "${opts.profiles}".`);
-      let asOf: Date | undefined;
-      if (opts.asOf !== undefined) {
-        if (!parseDate(opts.asOf).ok) throw new UserError(`--as-of must be a date as YYYY-MM-DD, not "${opts.asOf}".`);
-        asOf = new Date(`${opts.asOf}T00:00:00Z`);
-      }
-      const bar = createProgressBar('demo', !opts.json);
-      const result = await withDatabase((database) =>
-        loadDemo(database, {
-          profiles,
-          seed: opts.seed,
-          asOf,
-          force: opts.force,
-          onProgress: (table, rows, expected) => bar.update(rows, expected, { detail: table }),
-        }),
-      ).finally(() => bar.stop());
-      const counts = Object.entries(result.rows).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`).join(', ');
-      out.result(result, `Demo workspace ready (seed ${result.seed}, as of ${result.asOf}): ${counts} in ${(result.durationMs / 1000).toFixed(1)} s.`);
-    });
+    .action(
+      async (opts: { profiles: string; seed: string; asOf?: string; force?: boolean; json?: boolean }) => {
+        const out = createOutput(opts.json === true);
+        const profiles = Number(opts.profiles);
+        if (!/^\d+$/.test(opts.profiles))
+          throw new UserError(`--profiles must be a whole number, not "${opts.profiles}".`);
+        let asOf: Date | undefined;
+        if (opts.asOf !== undefined) {
+          if (!parseDate(opts.asOf).ok)
+            throw new UserError(`--as-of must be a date as YYYY-MM-DD, not "${opts.asOf}".`);
+          asOf = new Date(`${opts.asOf}T00:00:00Z`);
+        }
+        const bar = createProgressBar('demo', !opts.json);
+        const result = await withDatabase((database) =>
+          loadDemo(database, {
+            profiles,
+            seed: opts.seed,
+            asOf,
+            force: opts.force,
+            onProgress: (table, rows, expected) => bar.update(rows, expected, { detail: table }),
+          }),
+        ).finally(() => bar.stop());
+        const counts = Object.entries(result.rows)
+          .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`)
+          .join(', ');
+        out.result(
+          result,
+          `Demo workspace ready (seed ${result.seed}, as of ${result.asOf}): ${counts} in ${(result.durationMs / 1000).toFixed(1)} s.`,
+        );
+      },
+    );
 }

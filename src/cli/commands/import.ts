@@ -9,7 +9,8 @@ import { createProgressBar } from '../progress.ts';
 function wholeNumber(name: string) {
   return (value: string) => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UserError(`${name} must be a whole number, not "${value}".`);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+      throw new UserError(`${name} must be a whole number, not "${value}".`);
     return n;
   };
 }
@@ -17,7 +18,10 @@ function wholeNumber(name: string) {
 /** `--map "E-mail=email"` (repeatable); `--map "Notes="` ignores a field. */
 function collectMapping(value: string, previous: Record<string, string | null> = {}) {
   const at = value.lastIndexOf('=');
-  if (at <= 0) throw new UserError(`--map takes "<csv header>=<column>" (or "<csv header>=" to ignore), not "${value}".`);
+  if (at <= 0)
+    throw new UserError(
+      `--map takes "<csv header>=<column>" (or "<csv header>=" to ignore), not "${value}".`,
+    );
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) || null };
 }
 
@@ -37,9 +41,12 @@ function describe(report: ImportReport): string {
   ];
   if (report.message) lines.push(`  ${report.message}`);
   for (const r of report.rejections.slice(0, 20)) {
-    lines.push(`  line ${r.line}${r.column ? `, ${r.column}` : ''}${r.value !== null ? ` (${JSON.stringify(r.value)})` : ''}: ${r.reason}`);
+    lines.push(
+      `  line ${r.line}${r.column ? `, ${r.column}` : ''}${r.value !== null ? ` (${JSON.stringify(r.value)})` : ''}: ${r.reason}`,
+    );
   }
-  if (report.rejectedRows > 20) lines.push(`  … all rejected rows: GET /api/imports/${report.id}/rejects.csv`);
+  if (report.rejectedRows > 20)
+    lines.push(`  … all rejected rows: GET /api/imports/${report.id}/rejects.csv`);
   return lines.join('\n');
 }
 
@@ -48,9 +55,18 @@ export function importCommand(program: Command): void {
     .command('import <table> <file>')
     .description('import a CSV file into a table of the workspace')
     .option('--mode <mode>', `${IMPORT_MODES.join(' | ')}`, 'upsert')
-    .option('--max-errors <n>', 'rows that may be rejected before the whole import is aborted', wholeNumber('--max-errors'), 0)
+    .option(
+      '--max-errors <n>',
+      'rows that may be rejected before the whole import is aborted',
+      wholeNumber('--max-errors'),
+      0,
+    )
     .option('--delimiter <d>', '",", ";" or "tab" (detected from the header when absent)', delimiterOption)
-    .option('--map <header=column>', 'map a CSV header to a column (repeatable; "header=" ignores it)', collectMapping)
+    .option(
+      '--map <header=column>',
+      'map a CSV header to a column (repeatable; "header=" ignores it)',
+      collectMapping,
+    )
     .option('--batch-size <n>', 'commit every n rows instead of all or nothing', wholeNumber('--batch-size'))
     .option('--dry-run', 'check and count everything, write nothing')
     .option('--json', 'print the report as JSON')
@@ -82,7 +98,10 @@ export function importCommand(program: Command): void {
             dryRun: opts.dryRun,
             onProgress: (p) =>
               // The bar runs on bytes (the row total is unknown until the end) and shows rows and rows/s.
-              bar.update(p.bytesRead, p.totalBytes, { rate: p.rowsPerSecond, detail: `${p.rowsRead} rows, ${p.rejectedRows} rejected` }),
+              bar.update(p.bytesRead, p.totalBytes, {
+                rate: p.rowsPerSecond,
+                detail: `${p.rowsRead} rows, ${p.rejectedRows} rejected`,
+              }),
           }),
         ).finally(() => bar.stop());
         out.result(report, describe(report));

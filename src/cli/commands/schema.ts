@@ -17,7 +17,10 @@ export function schemaCommand(program: Command): void {
     .command('apply <file>')
     .description('validate a baton.yaml and create or migrate the data tables')
     .option('--dry-run', 'show what would change, change nothing')
-    .option('--allow-drop', 'allow changes that delete data (dropped tables or columns, changed types or keys)')
+    .option(
+      '--allow-drop',
+      'allow changes that delete data (dropped tables or columns, changed types or keys)',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: { dryRun?: boolean; allowDrop?: boolean; json?: boolean }) => {
       const out = createOutput(opts.json === true);
@@ -54,7 +57,10 @@ export function schemaCommand(program: Command): void {
           return;
         }
         const summary = erSummary(stored.schema, await tableRowCounts(database, stored.schema));
-        out.result({ version: stored.version, appliedAt: stored.appliedAt, ...summary }, `Schema version ${stored.version}\n\n${erText(summary)}`);
+        out.result(
+          { version: stored.version, appliedAt: stored.appliedAt, ...summary },
+          `Schema version ${stored.version}\n\n${erText(summary)}`,
+        );
       });
     });
 }

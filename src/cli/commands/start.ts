@@ -17,9 +17,13 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
   try {
     await markInterruptedImports(database);
     if (options.demoOnFirstRun && !(await loadSchema(database))) {
-      process.stderr.write(`First run: creating the demo workspace (${DEFAULT_DEMO_PROFILES.toLocaleString('en-US')} profiles)…\n`);
+      process.stderr.write(
+        `First run: creating the demo workspace (${DEFAULT_DEMO_PROFILES.toLocaleString('en-US')} profiles)…\n`,
+      );
       const bar = createProgressBar('demo', true);
-      const demo = await loadDemo(database, { onProgress: (table, rows, total) => bar.update(rows, total, { detail: table }) });
+      const demo = await loadDemo(database, {
+        onProgress: (table, rows, total) => bar.update(rows, total, { detail: table }),
+      });
       bar.stop();
       process.stderr.write(`Demo workspace ready in ${(demo.durationMs / 1000).toFixed(1)} s.\n`);
     }

@@ -57,7 +57,7 @@ export const COUNTRIES: Country[] = [
       ['Venezia', 'Veneto', 3],
       ['Brescia', 'Lombardia', 3],
     ]),
-    localDomains: ['libero.it', 'virgilio.it', 'alice.it', 'tiscali.it'],
+    localDomains: ['libero.it.example', 'virgilio.it.example', 'alice.it.example', 'tiscali.it.example'],
     names: {
       female: list(`
         Giulia, Francesca, Chiara, Sara, Martina, Alessia, Valentina, Federica, Elena, Silvia, Giorgia,
@@ -93,7 +93,7 @@ export const COUNTRIES: Country[] = [
       ['Montpellier', 'Occitanie', 4],
       ['Rennes', 'Bretagne', 3],
     ]),
-    localDomains: ['orange.fr', 'free.fr', 'laposte.net', 'sfr.fr'],
+    localDomains: ['orange.fr.example', 'free.fr.example', 'laposte.net.example', 'sfr.fr.example'],
     names: {
       female: list(`
         Camille, Léa, Manon, Chloé, Emma, Inès, Jade, Louise, Zoé, Sarah, Juliette, Lucie, Anaïs,
@@ -128,7 +128,7 @@ export const COUNTRIES: Country[] = [
       ['Nürnberg', 'Bayern', 4],
       ['Dresden', 'Sachsen', 4],
     ]),
-    localDomains: ['web.de', 'gmx.de', 't-online.de', 'gmx.net'],
+    localDomains: ['web.de.example', 'gmx.de.example', 't-online.de.example', 'gmx.net.example'],
     names: {
       female: list(`
         Anna, Lena, Leonie, Lea, Hannah, Mia, Emilia, Sophie, Marie, Laura, Julia, Katharina, Sabine,
@@ -160,7 +160,7 @@ export const COUNTRIES: Country[] = [
       ['Palma', 'Illes Balears', 4],
       ['A Coruña', 'Galicia', 3],
     ]),
-    localDomains: ['hotmail.es', 'yahoo.es', 'telefonica.net'],
+    localDomains: ['hotmail.es.example', 'yahoo.es.example', 'telefonica.net.example'],
     names: {
       female: list(`
         María, Lucía, Paula, Laura, Marta, Sofía, Carmen, Ana, Elena, Sara, Irene, Alba, Claudia,
@@ -193,7 +193,12 @@ export const COUNTRIES: Country[] = [
       ['Cardiff', 'Wales', 4],
       ['Belfast', 'Northern Ireland', 3],
     ]),
-    localDomains: ['btinternet.com', 'hotmail.co.uk', 'sky.com', 'yahoo.co.uk'],
+    localDomains: [
+      'btinternet.com.example',
+      'hotmail.co.uk.example',
+      'sky.com.example',
+      'yahoo.co.uk.example',
+    ],
     names: {
       female: list(`
         Olivia, Amelia, Isla, Ava, Emily, Sophie, Grace, Lily, Freya, Charlotte, Jessica, Hannah,
@@ -232,7 +237,7 @@ export const COUNTRIES: Country[] = [
       { name: 'Atlanta', region: 'Georgia', weight: 5, utcOffset: -5, areaCodes: [404, 678, 470] },
       { name: 'Denver', region: 'Colorado', weight: 4, utcOffset: -7, areaCodes: [303, 720] },
     ],
-    localDomains: ['comcast.net', 'aol.com', 'att.net', 'verizon.net'],
+    localDomains: ['comcast.net.example', 'aol.com.example', 'att.net.example', 'verizon.net.example'],
     names: {
       female: list(`
         Emma, Olivia, Ava, Sophia, Isabella, Mia, Abigail, Madison, Emily, Elizabeth, Harper, Avery,
@@ -261,7 +266,7 @@ export const COUNTRIES: Country[] = [
       ['Eindhoven', 'Noord-Brabant', 7],
       ['Groningen', 'Groningen', 5],
     ]),
-    localDomains: ['ziggo.nl', 'kpnmail.nl', 'hotmail.nl'],
+    localDomains: ['ziggo.nl.example', 'kpnmail.nl.example', 'hotmail.nl.example'],
     names: {
       female: list(`
         Emma, Julia, Mila, Tess, Sophie, Zoë, Sara, Anna, Evi, Saar, Fenna, Lotte, Eva, Noor, Lieke,
@@ -289,7 +294,7 @@ export const COUNTRIES: Country[] = [
       ['Faro', 'Algarve', 7],
       ['Funchal', 'Madeira', 5],
     ]),
-    localDomains: ['sapo.pt', 'hotmail.com', 'netcabo.pt'],
+    localDomains: ['sapo.pt.example', 'hotmail.com.example', 'netcabo.pt.example'],
     names: {
       female: list(`
         Maria, Ana, Beatriz, Leonor, Matilde, Mariana, Carolina, Inês, Sofia, Francisca, Joana, Rita,
@@ -367,13 +372,17 @@ export const STORE_SITES: Array<[CountryCode, string, string]> = [
   ['PT', 'Porto', 'Porto Santa Catarina'],
 ];
 
-/** Email providers used everywhere, with their rough market shares. */
+/**
+ * Email providers used everywhere, with their rough market shares. Every demo address ends in the reserved
+ * `.example` top-level domain (RFC 2606), so demo data pointed at a real mail server can never reach a
+ * real inbox, while reports by domain still read like real providers.
+ */
 export const GLOBAL_DOMAINS: Array<[string, number]> = [
-  ['gmail.com', 46],
-  ['outlook.com', 16],
-  ['yahoo.com', 10],
-  ['icloud.com', 12],
-  ['hotmail.com', 6],
+  ['gmail.com.example', 46],
+  ['outlook.com.example', 16],
+  ['yahoo.com.example', 10],
+  ['icloud.com.example', 12],
+  ['hotmail.com.example', 6],
 ];
 
 /**

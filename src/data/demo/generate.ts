@@ -227,31 +227,23 @@ function digits(rng: Random, n: number): string {
 
 // Mobile number ranges actually allocated in each country, so the numbers pass a phone-number validator.
 const IT_MOBILE = ['320', '328', '329', '331', '333', '334', '335', '338', '339', '340', '345', '347', '348'];
-const DE_MOBILE_11 = [
-  '151',
-  '152',
-  '157',
-  '159',
-  '160',
-  '162',
-  '163',
-  '170',
-  '171',
-  '172',
-  '175',
-  '176',
-  '177',
-];
-const GB_MOBILE = ['74', '75', '77', '78', '79'];
+const DE_MOBILE_11 = '151 152 157 159 160 162 163 170 171 172 175 176 177'.split(' ');
+// UK ranges only: parts of 07xx are pagers, personal numbers, or belong to Jersey, Guernsey and Man.
+const GB_MOBILE = (
+  '740 741 742 743 744 746 747 748 749 751 753 754 755 756 757 758 759 771 772 773 774 775 ' +
+  '776 777 780 781 784 785 786 787 788 789 790 792 794 795 796 797 798 799'
+).split(' ');
+// Metropolitan France only: 0639 and 069x are overseas departments.
+const FR_MOBILE = ['60', '61', '62', '64', '65', '66', '67', '68', '73', '74', '75', '76', '77', '78'];
 const PT_MOBILE = ['91', '92', '93', '96'];
 
 /** Mobile numbers in E.164, the form SMS providers expect. */
 const PHONE_FORMATS: Record<string, (rng: Random, city: CityModel) => string> = {
   IT: (rng) => `+39${rng.pick(IT_MOBILE)}${digits(rng, 7)}`,
-  FR: (rng) => (rng.chance(0.8) ? `+336${digits(rng, 8)}` : `+337${rng.int(3, 8)}${digits(rng, 7)}`),
+  FR: (rng) => `+33${rng.pick(FR_MOBILE)}${digits(rng, 7)}`,
   DE: (rng) => `+49${rng.pick(DE_MOBILE_11)}${digits(rng, 8)}`,
   ES: (rng) => (rng.chance(0.85) ? `+346${digits(rng, 8)}` : `+347${rng.int(1, 4)}${digits(rng, 7)}`),
-  GB: (rng) => `+44${rng.pick(GB_MOBILE)}${digits(rng, 8)}`,
+  GB: (rng) => `+44${rng.pick(GB_MOBILE)}${digits(rng, 7)}`,
   US: (rng, city) => {
     // Exchanges never start with 0 or 1, N11 codes are service numbers and 555 is reserved for fiction.
     let exchange = rng.int(200, 999);

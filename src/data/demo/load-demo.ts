@@ -52,7 +52,9 @@ export async function loadDemo(database: Database, options: DemoLoadOptions = {}
     throw new UserError('--profiles must be a whole number from 1 to 10,000,000.');
   }
   if (!options.force && !(await isWorkspaceEmpty(database))) {
-    throw new UserError('The workspace already has data. Run `baton demo --force` to replace it with the demo workspace.');
+    throw new UserError(
+      'The workspace already has data. Run `baton demo --force` to replace it with the demo workspace.',
+    );
   }
   const schema = parseSchemaText(readFileSync(DEMO_SCHEMA_FILE, 'utf8'), 'examples/retail/baton.yaml');
   const applied = await applySchema(database, schema, { allowDrop: options.force === true });
@@ -68,5 +70,11 @@ export async function loadDemo(database: Database, options: DemoLoadOptions = {}
       onProgress: (table, count) => options.onProgress?.(table, count, expected.get(table as never) ?? count),
     },
   );
-  return { schemaVersion: applied.version, rows, seed, asOf: asOf.toISOString().slice(0, 10), durationMs: Date.now() - started };
+  return {
+    schemaVersion: applied.version,
+    rows,
+    seed,
+    asOf: asOf.toISOString().slice(0, 10),
+    durationMs: Date.now() - started,
+  };
 }

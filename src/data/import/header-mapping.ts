@@ -39,11 +39,19 @@ export function mapHeader(
   const seen = new Map<string, number>();
   names.forEach((name, i) => {
     const first = seen.get(name);
-    if (first !== undefined) issues.push({ path: `header.${name || `(field ${i + 1})`}`, message: `appears twice (fields ${first + 1} and ${i + 1})` });
+    if (first !== undefined)
+      issues.push({
+        path: `header.${name || `(field ${i + 1})`}`,
+        message: `appears twice (fields ${first + 1} and ${i + 1})`,
+      });
     else seen.set(name, i);
   });
   for (const [from, to] of Object.entries(explicit)) {
-    if (!seen.has(from)) issues.push({ path: `mapping.${from}`, message: `the file has no column "${from}" (it has: ${names.join(', ')})` });
+    if (!seen.has(from))
+      issues.push({
+        path: `mapping.${from}`,
+        message: `the file has no column "${from}" (it has: ${names.join(', ')})`,
+      });
     if (to && to !== CHANGE_COLUMN && !table.columns.some((c) => c.name === to)) {
       issues.push({ path: `mapping.${from}`, message: `${table.name} has no column "${to}"` });
     }
@@ -72,20 +80,33 @@ export function mapHeader(
     }
     const before = taken.get(target);
     if (before !== undefined) {
-      issues.push({ path: `header.${name}`, message: `fills column ${target}, which field ${before + 1} ("${names[before]}") already fills` });
+      issues.push({
+        path: `header.${name}`,
+        message: `fills column ${target}, which field ${before + 1} ("${names[before]}") already fills`,
+      });
       return;
     }
     taken.set(target, field);
     columns.push({ column: byExact.get(target)!, field });
   });
   for (const key of table.primaryKey) {
-    if (!taken.has(key)) issues.push({ path: `header`, message: `no field for the primary key column "${key}" of ${table.name}` });
+    if (!taken.has(key))
+      issues.push({
+        path: `header`,
+        message: `no field for the primary key column "${key}" of ${table.name}`,
+      });
   }
   if (mode === 'cdc' && changeField === undefined) {
-    issues.push({ path: 'header', message: `--mode cdc needs a "${CHANGE_COLUMN}" field with u (upsert) or d (delete) on every row` });
+    issues.push({
+      path: 'header',
+      message: `--mode cdc needs a "${CHANGE_COLUMN}" field with u (upsert) or d (delete) on every row`,
+    });
   }
   if (mode !== 'cdc' && changeField !== undefined) {
-    issues.push({ path: `header.${names[changeField]}`, message: `a change column is only read with --mode cdc` });
+    issues.push({
+      path: `header.${names[changeField]}`,
+      message: `a change column is only read with --mode cdc`,
+    });
   }
   if (issues.length > 0) {
     throw new UserError(

@@ -10,7 +10,7 @@ import type { ImportMode, ImportReport, ImportStatus, Rejection } from './types.
 function storable(text: string): string;
 function storable(text: string | null): string | null;
 function storable(text: string | null): string | null {
-  return text === null ? null : text.replace(/\u0000/g, '\uFFFD');
+  return text === null ? null : text.replaceAll('\u0000', '\uFFFD');
 }
 
 export async function startImportRecord(database: Database, report: ImportReport): Promise<void> {
@@ -87,7 +87,10 @@ export async function saveImportResult(
 export async function markInterruptedImports(database: Database): Promise<number> {
   const result = await database.db
     .updateTable('imports')
-    .set({ status: 'interrupted', message: 'the process running this import stopped before it finished; nothing was written' })
+    .set({
+      status: 'interrupted',
+      message: 'the process running this import stopped before it finished; nothing was written',
+    })
     .where('status', '=', 'running')
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
@@ -143,7 +146,10 @@ export async function listImports(
 ): Promise<ImportSummary[]> {
   let query = database.db.selectFrom('imports').selectAll().orderBy('started_at', 'desc').orderBy('id');
   if (filter.table) query = query.where('table_name', '=', filter.table);
-  const rows = await query.limit(filter.limit ?? 50).offset(filter.offset ?? 0).execute();
+  const rows = await query
+    .limit(filter.limit ?? 50)
+    .offset(filter.offset ?? 0)
+    .execute();
   return rows.map(toSummary);
 }
 
@@ -163,7 +169,12 @@ export async function getImport(
     .execute();
   return {
     ...toSummary(row),
-    rejections: rejections.map((r) => ({ line: r.line, column: r.column_name, value: r.value, reason: r.reason })),
+    rejections: rejections.map((r) => ({
+      line: r.line,
+      column: r.column_name,
+      value: r.value,
+      reason: r.reason,
+    })),
   };
 }
 
@@ -176,7 +187,11 @@ function csvField(value: string): string {
  * (its reasons joined), so the file can be fixed and imported again.
  */
 export async function rejectsCsv(database: Database, id: string): Promise<string> {
-  const row = await database.db.selectFrom('imports').select(['header']).where('id', '=', id).executeTakeFirst();
+  const row = await database.db
+    .selectFrom('imports')
+    .select(['header'])
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!row) throw new NotFoundError(`No import with id ${id}.`);
   const header = row.header ? (JSON.parse(row.header) as Array<string | null>).map((h) => h ?? '') : [];
   const rejections = await database.db

@@ -18,7 +18,8 @@ export class PostgresTableWriter extends TableWriter {
   }
 
   private async copy(rows: StagedRow[], into: 'stage' | 'target'): Promise<void> {
-    if (this.ctx.connection.kind !== 'postgres') throw new Error('PostgresTableWriter needs a PostgreSQL connection');
+    if (this.ctx.connection.kind !== 'postgres')
+      throw new Error('PostgresTableWriter needs a PostgreSQL connection');
     const types = this.ctx.columns.map((c) => c.type);
     // Identifiers come from the validated schema (lowercase letters, digits, _), so quoting them is safe.
     const names = this.ctx.columns.map((c) => `"${c.name}"`).join(', ');
@@ -56,7 +57,8 @@ function* copyLines(rows: StagedRow[], types: ColumnType[], withLine: boolean): 
   let chunk = '';
   for (const row of rows) {
     let line = withLine ? `${row.line}\t${row.op}\t` : '';
-    for (let i = 0; i < types.length; i++) line += `${i > 0 ? '\t' : ''}${copyText(types[i]!, row.values[i]!)}`;
+    for (let i = 0; i < types.length; i++)
+      line += `${i > 0 ? '\t' : ''}${copyText(types[i]!, row.values[i]!)}`;
     chunk += `${line}\n`;
     if (chunk.length > 65_536) {
       yield chunk;

@@ -13,7 +13,13 @@ import { saveImportResult, startImportRecord } from './import-history.ts';
 import { PostgresTableWriter } from './postgres-writer.ts';
 import { SqliteTableWriter } from './sqlite-writer.ts';
 import type { StagedRow, TableWriter } from './table-writer.ts';
-import { IMPORT_MODES, type ImportMode, type ImportOptions, type ImportReport, type Rejection } from './types.ts';
+import {
+  IMPORT_MODES,
+  type ImportMode,
+  type ImportOptions,
+  type ImportReport,
+  type Rejection,
+} from './types.ts';
 
 /** Rows handed to the writer at once; with batch commits, the user's batch size instead. */
 const WRITE_BATCH = 50_000;
@@ -27,13 +33,18 @@ const running = new Set<string>();
 
 class ImportAborted extends Error {}
 
-function checkOptions(options: ImportOptions): { mode: ImportMode; maxErrors: number; batchSize: number | undefined } {
+function checkOptions(options: ImportOptions): {
+  mode: ImportMode;
+  maxErrors: number;
+  batchSize: number | undefined;
+} {
   const mode = options.mode ?? 'upsert';
   if (!IMPORT_MODES.includes(mode)) {
     throw new UserError(`Unknown import mode "${String(mode)}"; use one of ${IMPORT_MODES.join(', ')}.`);
   }
   const maxErrors = options.maxErrors ?? 0;
-  if (!Number.isInteger(maxErrors) || maxErrors < 0) throw new UserError('max-errors must be a whole number ≥ 0.');
+  if (!Number.isInteger(maxErrors) || maxErrors < 0)
+    throw new UserError('max-errors must be a whole number ≥ 0.');
   const batchSize = options.batchSize;
   if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) {
     throw new UserError('batch-size must be a whole number ≥ 1.');
@@ -66,10 +77,15 @@ function readRecord(
     if (change === 'u' || change === 'd') op = change;
     else {
       const hint = change === 'U' || change === 'D' ? ' (lowercase)' : '';
-      problems.push({ line: record.line, column: '_change', value: change, reason: `must be u (upsert) or d (delete)${hint}` });
+      problems.push({
+        line: record.line,
+        column: '_change',
+        value: change,
+        reason: `must be u (upsert) or d (delete)${hint}`,
+      });
     }
   }
-  const values: CellValue[] = new Array(mapping.columns.length);
+  const values = new Array<CellValue>(mapping.columns.length);
   for (let i = 0; i < mapping.columns.length; i++) {
     const { column, field } = mapping.columns[i]!;
     const isKey = table.primaryKey.includes(column.name);
@@ -79,9 +95,15 @@ function readRecord(
     }
     const text = record.fields[field] ?? null;
     const parsed = parseCell(column, text);
-    if (!parsed.ok) problems.push({ line: record.line, column: column.name, value: text, reason: parsed.reason });
+    if (!parsed.ok)
+      problems.push({ line: record.line, column: column.name, value: text, reason: parsed.reason });
     else if (isKey && parsed.value === null) {
-      problems.push({ line: record.line, column: column.name, value: text, reason: 'missing primary key value' });
+      problems.push({
+        line: record.line,
+        column: column.name,
+        value: text,
+        reason: 'missing primary key value',
+      });
     } else values[i] = parsed.value;
   }
   return problems.length > 0 ? problems : { line: record.line, op, values };
@@ -161,7 +183,9 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
     if (!report.dryRun && report.rejectedRows > maxErrors) {
       throw new ImportAborted(
         `${report.rejectedRows} row(s) rejected, more than --max-errors ${maxErrors} allows; ` +
-          (batchSize ? `the ${report.committedRows} rows of earlier batches stay committed.` : 'nothing was written.'),
+          (batchSize
+            ? `the ${report.committedRows} rows of earlier batches stay committed.`
+            : 'nothing was written.'),
       );
     }
   };
@@ -202,8 +226,15 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
         header = record.fields;
         mapping = mapHeader(header, table, mode, options.mapping);
         const connection = await openDedicatedConnection(database);
-        const context = { connection, dialect: database.dialect, table, columns: mapping.columns.map((m) => m.column), mode };
-        writer = connection.kind === 'sqlite' ? new SqliteTableWriter(context) : new PostgresTableWriter(context);
+        const context = {
+          connection,
+          dialect: database.dialect,
+          table,
+          columns: mapping.columns.map((m) => m.column),
+          mode,
+        };
+        writer =
+          connection.kind === 'sqlite' ? new SqliteTableWriter(context) : new PostgresTableWriter(context);
         await writer.open();
         await writer.begin();
         return;
@@ -249,7 +280,8 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
       report.message = error.message;
     } else {
       report.status = 'failed';
-      report.message = error instanceof UserError ? error.message : `internal error: ${(error as Error).message}`;
+      report.message =
+        error instanceof UserError ? error.message : `internal error: ${(error as Error).message}`;
       await finish();
       throw error;
     }
@@ -263,10 +295,18 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
     const finished = Date.now();
     report.finishedAt = new Date(finished).toISOString();
     report.durationMs = finished - started;
-    report.rowsPerSecond = report.durationMs > 0 ? Math.round((report.rowsRead * 1000) / report.durationMs) : 0;
+    report.rowsPerSecond =
+      report.durationMs > 0 ? Math.round((report.rowsRead * 1000) / report.durationMs) : 0;
     if (report.status !== 'succeeded' && !batchSize) {
       // All or nothing: the transaction was rolled back, so no row was inserted, updated or deleted.
-      Object.assign(report, { inserted: 0, updated: 0, deleted: 0, notFound: 0, duplicates: 0, committedRows: 0 });
+      Object.assign(report, {
+        inserted: 0,
+        updated: 0,
+        deleted: 0,
+        notFound: 0,
+        duplicates: 0,
+        committedRows: 0,
+      });
     }
     bytesRead = totalBytes;
     progress(true);

@@ -1,6 +1,13 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
-import { STAGE, TableWriter, duplicateKeyReason, type BatchOutcome, type StagedRow, type TableWriterContext } from './table-writer.ts';
+import {
+  STAGE,
+  TableWriter,
+  duplicateKeyReason,
+  type BatchOutcome,
+  type StagedRow,
+  type TableWriterContext,
+} from './table-writer.ts';
 import type { Rejection } from './types.ts';
 
 /**
@@ -28,7 +35,9 @@ export class SqliteTableWriter extends TableWriter {
     const names = columns.map((c) => `"${c.name}"`).join(', ');
     const marks = columns.map(() => '?').join(', ');
     // Identifiers come from the validated schema (lowercase letters, digits, _), so quoting them is safe.
-    this.stageInsert = this.sqlite.prepare(`INSERT INTO temp.${STAGE} (_line, _op, ${names}) VALUES (?, ?, ${marks})`);
+    this.stageInsert = this.sqlite.prepare(
+      `INSERT INTO temp.${STAGE} (_line, _op, ${names}) VALUES (?, ?, ${marks})`,
+    );
     if (this.ctx.mode === 'insert') {
       this.directInsert = this.sqlite.prepare(
         `INSERT INTO "${dialect.dataTable(table.name)}" (${names}) VALUES (${marks}) ON CONFLICT DO NOTHING`,
@@ -43,7 +52,8 @@ export class SqliteTableWriter extends TableWriter {
     for (const row of rows) {
       args[0] = row.line;
       args[1] = row.op;
-      for (let i = 0; i < columns.length; i++) args[i + 2] = dialect.toDriver(columns[i]!.type, row.values[i]!);
+      for (let i = 0; i < columns.length; i++)
+        args[i + 2] = dialect.toDriver(columns[i]!.type, row.values[i]!);
       statement.run(args);
     }
     return Promise.resolve();
@@ -62,7 +72,12 @@ export class SqliteTableWriter extends TableWriter {
       if (statement.run(args).changes === 1) inserted++;
       else {
         const key = keyIndexes.map((i) => String(row.values[i])).join(', ');
-        rejections.push({ line: row.line, column: table.primaryKey.join(', '), value: key, reason: duplicateKeyReason(table, key) });
+        rejections.push({
+          line: row.line,
+          column: table.primaryKey.join(', '),
+          value: key,
+          reason: duplicateKeyReason(table, key),
+        });
       }
     }
     return Promise.resolve({ inserted, updated: 0, deleted: 0, notFound: 0, duplicates: 0, rejections });

@@ -56,9 +56,14 @@ export abstract class TableWriter {
   /** Puts rows into the staging table. */
   protected abstract fillStage(rows: StagedRow[]): Promise<void>;
 
-  protected async run(query: RawBuilder<unknown>): Promise<{ rows: Array<Record<string, unknown>>; changes: number }> {
+  protected async run(
+    query: RawBuilder<unknown>,
+  ): Promise<{ rows: Array<Record<string, unknown>>; changes: number }> {
     const result = await query.execute(this.ctx.connection.kysely);
-    return { rows: result.rows as Array<Record<string, unknown>>, changes: Number(result.numAffectedRows ?? 0) };
+    return {
+      rows: result.rows as Array<Record<string, unknown>>,
+      changes: Number(result.numAffectedRows ?? 0),
+    };
   }
 
   async begin(): Promise<void> {
@@ -117,7 +122,12 @@ export abstract class TableWriter {
     );
     const rejections: Rejection[] = rejected.rows.map((row) => {
       const key = this.keys.map((k) => String(row[k])).join(', ');
-      return { line: Number(row.line), column: this.keys.join(', '), value: key, reason: duplicateKeyReason(this.ctx.table, key) };
+      return {
+        line: Number(row.line),
+        column: this.keys.join(', '),
+        value: key,
+        reason: duplicateKeyReason(this.ctx.table, key),
+      };
     });
     if (rejections.length > 0) await this.run(sql`DELETE FROM ${this.stage} AS s WHERE ${losers}`);
     const inserted = await this.run(

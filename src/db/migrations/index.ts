@@ -40,7 +40,11 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .addColumn('started_at', sql.raw(timestamp), (c) => c.notNull())
           .addColumn('finished_at', sql.raw(timestamp))
           .execute();
-        await db.schema.createIndex('imports_by_table').on('imports').columns(['table_name', 'started_at']).execute();
+        await db.schema
+          .createIndex('imports_by_table')
+          .on('imports')
+          .columns(['table_name', 'started_at'])
+          .execute();
         await db.schema
           .createTable('import_rejections')
           .addColumn('id', sql.raw(serial), (c) => c.primaryKey())

@@ -11,7 +11,11 @@ import { parseInput, queryFlag } from '../validate.ts';
 
 export function schemaRoutes(app: FastifyInstance, database: Database): void {
   app.get('/api/schema', async (request, reply) => {
-    const { format } = parseInput(z.object({ format: z.enum(['json', 'yaml']).default('json') }), request.query, 'query');
+    const { format } = parseInput(
+      z.object({ format: z.enum(['json', 'yaml']).default('json') }),
+      request.query,
+      'query',
+    );
     const stored = await requireSchema(database);
     const document = schemaToDocument(stored.schema);
     if (format === 'yaml') return reply.type('application/yaml; charset=utf-8').send(stringify(document));
@@ -26,7 +30,9 @@ export function schemaRoutes(app: FastifyInstance, database: Database): void {
   app.put('/api/schema', async (request) => {
     const query = parseInput(z.object({ dryRun: queryFlag, allowDrop: queryFlag }), request.query, 'query');
     const schema =
-      typeof request.body === 'string' ? parseSchemaText(request.body, 'The request body') : validateSchemaDocument(request.body);
+      typeof request.body === 'string'
+        ? parseSchemaText(request.body, 'The request body')
+        : validateSchemaDocument(request.body);
     return applySchema(database, schema, { dryRun: query.dryRun, allowDrop: query.allowDrop });
   });
 }

@@ -18,7 +18,10 @@ const importQuery = z.object({
   mode: z.enum(IMPORT_MODES).default('upsert'),
   maxErrors: queryInt(0, Number.MAX_SAFE_INTEGER).default(0),
   batchSize: queryInt(1, 10_000_000).optional(),
-  delimiter: z.enum([',', ';', '\t', 'tab']).optional().transform((d) => (d === 'tab' ? '\t' : d)),
+  delimiter: z
+    .enum([',', ';', '\t', 'tab'])
+    .optional()
+    .transform((d) => (d === 'tab' ? '\t' : d)),
   dryRun: queryFlag,
   /** JSON object: CSV header → column (empty string to ignore the field). */
   mapping: z
@@ -28,18 +31,25 @@ const importQuery = z.object({
       if (text === undefined) return undefined;
       try {
         const value = JSON.parse(text) as unknown;
-        if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, string | null>;
+        if (typeof value === 'object' && value !== null && !Array.isArray(value))
+          return value as Record<string, string | null>;
       } catch {
         // reported below
       }
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"E-mail":"email","Notes":""}' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a JSON object such as {"E-mail":"email","Notes":""}',
+      });
       return z.NEVER;
     }),
   fileName: z.string().max(255).optional(),
 });
 
 /** Saves the uploaded CSV (multipart `file` field, or the raw body) to a temporary file. */
-async function receiveUpload(request: FastifyRequest, folder: string): Promise<{ file: string; name: string }> {
+async function receiveUpload(
+  request: FastifyRequest,
+  folder: string,
+): Promise<{ file: string; name: string }> {
   mkdirSync(folder, { recursive: true });
   const file = path.join(folder, `${randomUUID()}.csv`);
   let source: Readable;
@@ -52,7 +62,9 @@ async function receiveUpload(request: FastifyRequest, folder: string): Promise<{
   } else if (request.body && typeof (request.body as Readable).pipe === 'function') {
     source = request.body as Readable;
   } else {
-    throw new UserError('Send the CSV as the request body (Content-Type: text/csv) or as multipart field "file".');
+    throw new UserError(
+      'Send the CSV as the request body (Content-Type: text/csv) or as multipart field "file".',
+    );
   }
   await pipeline(source, createWriteStream(file));
   if ('truncated' in source && source.truncated) {
@@ -90,7 +102,10 @@ export function tableRoutes(app: FastifyInstance, database: Database, uploadDir:
 
   app.get<{ Params: { table: string } }>('/api/tables/:table/rows', async (request) => {
     const query = parseInput(
-      z.object({ limit: queryInt(1, MAX_PAGE).default(50), offset: queryInt(0, Number.MAX_SAFE_INTEGER).default(0) }),
+      z.object({
+        limit: queryInt(1, MAX_PAGE).default(50),
+        offset: queryInt(0, Number.MAX_SAFE_INTEGER).default(0),
+      }),
       request.query,
       'query',
     );
@@ -134,7 +149,9 @@ export function tableRoutes(app: FastifyInstance, database: Database, uploadDir:
     return { imports: await listImports(database, query) };
   });
 
-  app.get<{ Params: { id: string } }>('/api/imports/:id', (request) => getImport(database, request.params.id));
+  app.get<{ Params: { id: string } }>('/api/imports/:id', (request) =>
+    getImport(database, request.params.id),
+  );
 
   app.get<{ Params: { id: string } }>('/api/imports/:id/rejects.csv', async (request, reply) => {
     const csv = await rejectsCsv(database, request.params.id);

@@ -1,0 +1,15 @@
+/**
+ * `npm run bench -- <name> [options]`: runs one benchmark of bench/. Each prints its figures and the ratio
+ * to a lower bound measured in the same run.
+ */
+const benches: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
+  import: () => import('./import.ts'),
+};
+
+const [name, ...args] = process.argv.slice(2);
+const load = name ? benches[name] : undefined;
+if (!load) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]\n`);
+  process.exit(1);
+}
+await (await load()).run(args);
