@@ -20,7 +20,9 @@ export default async function setup(project: TestProject): Promise<void> {
     project.provide('pgAvailable', true);
   } catch (error) {
     if (process.env.CI === 'true') {
-      throw new Error(`CI=true but PostgreSQL is unreachable at ${url}: ${(error as Error).message}`);
+      throw new Error(`CI=true but PostgreSQL is unreachable at ${url}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     project.provide('pgAvailable', false);
     console.warn(`PostgreSQL unreachable at ${url}: running the SQLite half of the suite only.`);

@@ -99,7 +99,7 @@ describeEachDatabase('schema migration', (t) => {
     const rekeyed = retail
       .replace('      opened_on: date\n', '')
       .replace(
-        /stores:\n    label: Stores\n    primaryKey: id/,
+        /stores:\n {4}label: Stores\n {4}primaryKey: id/,
         'stores:\n    label: Stores\n    primaryKey: name',
       );
     const keyPlan = await applySchema(

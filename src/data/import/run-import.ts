@@ -182,20 +182,17 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
     }
     if (!report.dryRun && report.rejectedRows > maxErrors) {
       throw new ImportAborted(
-        `${report.rejectedRows} row(s) rejected, more than --max-errors ${maxErrors} allows; ` +
-          (batchSize
-            ? `the ${report.committedRows} rows of earlier batches stay committed.`
-            : 'nothing was written.'),
+        `${report.rejectedRows} row(s) rejected, more than --max-errors ${maxErrors} allows`,
       );
     }
   };
 
+  // One batch is written while the next is read: PostgreSQL works in its own process meanwhile.
+  let inFlight: Promise<void> = Promise.resolve();
   await startImportRecord(database, report);
   try {
     let batch: StagedRow[] = [];
     let batchFields = new Map<number, Array<string | null>>();
-    // One batch is written while the next is read: PostgreSQL works in its own process meanwhile.
-    let inFlight: Promise<void> = Promise.resolve();
     const write = async (rows: StagedRow[], fields: Map<number, Array<string | null>>) => {
       const outcome = await writer!.writeBatch(rows);
       // Rejections first: when they abort the import, this batch's counts never happened.
@@ -274,10 +271,17 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
     }
     report.status = 'succeeded';
   } catch (error) {
+    // The batch being written must settle before the transaction is rolled back on the same connection;
+    // with batch commits it commits, since its rows all came before the row that aborted.
+    await inFlight.catch(() => undefined);
     if (writer) await writer.rollback().catch(() => undefined);
     if (error instanceof ImportAborted) {
       report.status = options.signal?.aborted ? 'stopped' : 'failed';
-      report.message = error.message;
+      report.message = `${error.message}; ${
+        batchSize
+          ? `the ${report.committedRows} rows of earlier batches stay committed.`
+          : 'nothing was written.'
+      }`;
     } else {
       report.status = 'failed';
       report.message =
