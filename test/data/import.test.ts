@@ -368,6 +368,29 @@ describeEachDatabase('CSV import', (t) => {
     expect(seen.at(-1)).toBe(60_000);
   });
 
+  it('reads in a worker thread with the same results, including rejections and the rejects CSV', async () => {
+    const lines = [
+      'id,name,active',
+      ...Array.from({ length: 30_000 }, (_, i) => `${i + 1},n${i},${i % 10_000 === 7 ? 'maybe' : 'yes'}`),
+    ];
+    const file = csv(`${lines.join('\n')}\n`);
+    const report = await run(t, file, { readInWorker: true, maxErrors: 3, batchSize: undefined });
+    expect(report).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 30_000,
+      inserted: 29_997,
+      rejectedRows: 3,
+    });
+    expect(report.rejections.map((r) => r.line)).toEqual([9, 10_009, 20_009]);
+    expect((await rejectsCsv(t.database, report.id)).split('\n')[1]).toBe(
+      '8,n7,maybe,9,"active: expected true/false, 1/0 or yes/no"',
+    );
+    // A header error raised inside the worker reaches the caller as the same user error.
+    await expect(run(t, csv('id,nickname\n1,a\n'), { readInWorker: true })).rejects.toThrow(
+      /header.nickname: matches no column of people/,
+    );
+  });
+
   it('a dry run counts what would happen and writes nothing', async () => {
     await run(t, csv('id,name\n1,a\n'));
     const report = await run(t, csv('_change,id,name\nu,1,b\nu,2,c\nd,1,\n'), { mode: 'cdc', dryRun: true });

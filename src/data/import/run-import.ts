@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Database } from '../../db/database.ts';
 import { openDedicatedConnection } from '../../db/dedicated-connection.ts';
 import { ConflictError, UserError, unreadableFile } from '../../errors.ts';
 import { requireSchema, requireTable } from '../../schema/store.ts';
-import type { CellValue, TableDef } from '../../schema/types.ts';
-import { parseCell } from '../cell-values.ts';
-import { CsvParser, type CsvRecord } from '../csv-parser.ts';
-import { mapHeader, type HeaderMapping } from './header-mapping.ts';
+import { CsvReader } from './csv-reader.ts';
+import type { HeaderMapping } from './header-mapping.ts';
 import { saveImportResult, startImportRecord } from './import-history.ts';
 import { PostgresTableWriter } from './postgres-writer.ts';
+import { rowAsFields } from './record-reader.ts';
 import { SqliteTableWriter } from './sqlite-writer.ts';
 import type { StagedRow, TableWriter } from './table-writer.ts';
 import {
@@ -50,63 +49,6 @@ function checkOptions(options: ImportOptions): {
     throw new UserError('batch-size must be a whole number ≥ 1.');
   }
   return { mode, maxErrors, batchSize };
-}
-
-/** Turns one CSV record into a staged row, or the reasons it is rejected. */
-function readRecord(
-  record: CsvRecord,
-  mapping: HeaderMapping,
-  table: TableDef,
-  mode: ImportMode,
-): StagedRow | Rejection[] {
-  if (record.error) return [{ line: record.line, column: null, value: null, reason: record.error }];
-  if (record.fields.length !== mapping.width) {
-    return [
-      {
-        line: record.line,
-        column: null,
-        value: null,
-        reason: `expected ${mapping.width} fields as in the header, found ${record.fields.length}`,
-      },
-    ];
-  }
-  let op: 'u' | 'd' = mode === 'delete' ? 'd' : 'u';
-  const problems: Rejection[] = [];
-  if (mapping.changeField !== undefined) {
-    const change = record.fields[mapping.changeField] ?? null;
-    if (change === 'u' || change === 'd') op = change;
-    else {
-      const hint = change === 'U' || change === 'D' ? ' (lowercase)' : '';
-      problems.push({
-        line: record.line,
-        column: '_change',
-        value: change,
-        reason: `must be u (upsert) or d (delete)${hint}`,
-      });
-    }
-  }
-  const values = new Array<CellValue>(mapping.columns.length);
-  for (let i = 0; i < mapping.columns.length; i++) {
-    const { column, field } = mapping.columns[i]!;
-    const isKey = table.primaryKey.includes(column.name);
-    if (op === 'd' && !isKey) {
-      values[i] = null;
-      continue;
-    }
-    const text = record.fields[field] ?? null;
-    const parsed = parseCell(column, text);
-    if (!parsed.ok)
-      problems.push({ line: record.line, column: column.name, value: text, reason: parsed.reason });
-    else if (isKey && parsed.value === null) {
-      problems.push({
-        line: record.line,
-        column: column.name,
-        value: text,
-        reason: 'missing primary key value',
-      });
-    } else values[i] = parsed.value;
-  }
-  return problems.length > 0 ? problems : { line: record.line, op, values };
 }
 
 /**
@@ -153,6 +95,7 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
   const stored: Rejection[] = [];
   const records: string[][] = [];
   let header: Array<string | null> | undefined;
+  let mapping: HeaderMapping | undefined;
   let writer: TableWriter | undefined;
   let bytesRead = 0;
   let lastProgress = 0;
@@ -171,13 +114,13 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
       rowsPerSecond: elapsedMs > 0 ? Math.round((report.rowsRead * 1000) / elapsedMs) : 0,
     });
   };
-  const reject = (rejections: Rejection[], fields: Array<string | null> | undefined) => {
+  const reject = (rejections: Rejection[], fields: Array<string | null>) => {
     report.rejectedRows++;
     for (const r of rejections) {
       if (report.rejections.length < REJECTIONS_IN_REPORT) report.rejections.push(r);
       if (stored.length < REJECTIONS_STORED) {
         stored.push(r);
-        records.push((fields ?? []).map((f) => f ?? ''));
+        records.push(fields.map((f) => f ?? ''));
       }
     }
     if (!report.dryRun && report.rejectedRows > maxErrors) {
@@ -187,41 +130,49 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
     }
   };
 
-  // One batch is written while the next is read: PostgreSQL works in its own process meanwhile.
+  const reader = new CsvReader({
+    file: options.file,
+    delimiter: options.delimiter,
+    table,
+    mode,
+    mapping: options.mapping,
+    batchRows: batchSize ?? WRITE_BATCH,
+    inWorker: options.readInWorker,
+  });
+  // One batch is written while the reader works on the next: the writer's database (a PostgreSQL server,
+  // or SQLite on this thread) and the reading worker run at the same time.
   let inFlight: Promise<void> = Promise.resolve();
+  const write = async (rows: StagedRow[]) => {
+    const outcome = await writer!.writeBatch(rows);
+    // Rejections first: when they abort the import, this batch's counts never happened.
+    const columns = mapping!.columns.map((m) => m.column);
+    for (const r of outcome.rejections) {
+      const row = rows.find((x) => x.line === r.line);
+      reject([r], row ? rowAsFields(row, mapping!, columns) : []);
+    }
+    report.inserted += outcome.inserted;
+    report.updated += outcome.updated;
+    report.deleted += outcome.deleted;
+    report.notFound += outcome.notFound;
+    report.duplicates += outcome.duplicates;
+    if (batchSize && !report.dryRun) {
+      await writer!.commit();
+      report.committedRows += rows.length - outcome.rejections.length;
+      await writer!.begin();
+    }
+  };
+
   await startImportRecord(database, report);
   try {
-    let batch: StagedRow[] = [];
-    let batchFields = new Map<number, Array<string | null>>();
-    const write = async (rows: StagedRow[], fields: Map<number, Array<string | null>>) => {
-      const outcome = await writer!.writeBatch(rows);
-      // Rejections first: when they abort the import, this batch's counts never happened.
-      for (const r of outcome.rejections) reject([r], fields.get(r.line));
-      report.inserted += outcome.inserted;
-      report.updated += outcome.updated;
-      report.deleted += outcome.deleted;
-      report.notFound += outcome.notFound;
-      report.duplicates += outcome.duplicates;
-      if (batchSize && !report.dryRun) {
-        await writer!.commit();
-        report.committedRows += rows.length - outcome.rejections.length;
-        await writer!.begin();
+    for await (const message of reader) {
+      if (message.type === 'failed') {
+        throw message.user
+          ? new UserError(message.message, { issues: message.issues })
+          : new Error(message.message);
       }
-    };
-    const flush = async () => {
-      await inFlight;
-      if (batch.length === 0 || !writer) return;
-      inFlight = write(batch, batchFields);
-      // Its failure is awaited (and thrown) at the next flush; until then it must not count as unhandled.
-      inFlight.catch(() => undefined);
-      batch = [];
-      batchFields = new Map();
-    };
-    let mapping: HeaderMapping | undefined;
-    const handle = async (record: CsvRecord) => {
-      if (!header) {
-        header = record.fields;
-        mapping = mapHeader(header, table, mode, options.mapping);
+      if (message.type === 'header') {
+        header = message.header;
+        mapping = message.mapping;
         const connection = await openDedicatedConnection(database);
         const context = {
           connection,
@@ -234,31 +185,22 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
           connection.kind === 'sqlite' ? new SqliteTableWriter(context) : new PostgresTableWriter(context);
         await writer.open();
         await writer.begin();
-        return;
+        continue;
       }
-      report.rowsRead++;
-      const row = readRecord(record, mapping!, table, mode);
-      if (Array.isArray(row)) return reject(row, record.fields);
-      batch.push(row);
-      // Keep the raw fields only where a writer may still reject the row (duplicate keys on insert).
-      if (mode === 'insert') batchFields.set(row.line, record.fields);
-      if (batch.length >= (batchSize ?? WRITE_BATCH)) await flush();
-    };
-
-    const parser = new CsvParser(options.delimiter);
-    const stream = createReadStream(options.file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-    try {
-      for await (const chunk of stream as AsyncIterable<string>) {
-        bytesRead = stream.bytesRead;
-        for (const record of parser.push(chunk)) await handle(record);
-        if (options.signal?.aborted) throw new ImportAborted('stopped by the user');
-        progress();
+      report.rowsRead = message.rowsRead;
+      bytesRead = message.bytesRead;
+      if (message.type === 'end') break;
+      for (const { rejections, fields } of message.rejected) reject(rejections, fields);
+      await inFlight;
+      if (message.rows.length > 0) {
+        inFlight = write(message.rows);
+        // Its failure is awaited (and thrown) at the next batch; until then it must not count as unhandled.
+        inFlight.catch(() => undefined);
       }
-      for (const record of parser.end()) await handle(record);
-    } finally {
-      stream.destroy();
+      reader.ack();
+      if (options.signal?.aborted) throw new ImportAborted('stopped by the user');
+      progress();
     }
-    await flush();
     await inFlight;
     if (!writer) {
       report.message = 'the file is empty: no header and no rows';
@@ -294,6 +236,7 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
   return report;
 
   async function finish() {
+    await reader.stop();
     await writer?.close().catch(() => undefined);
     running.delete(table.name);
     const finished = Date.now();

@@ -34,6 +34,8 @@ export interface ImportOptions {
   /** Check and count everything, write nothing. */
   dryRun?: boolean;
   onProgress?: (progress: ImportProgress) => void;
+  /** Parse in a worker thread (default: for files of 8 MiB or more; smaller ones are not worth its start). */
+  readInWorker?: boolean;
   signal?: AbortSignal;
 }
 

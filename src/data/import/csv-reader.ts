@@ -1,0 +1,175 @@
+import { createReadStream, statSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import { isUserError, type Issue } from '../../errors.ts';
+import type { TableDef } from '../../schema/types.ts';
+import { startWorker } from '../../workers/start-worker.ts';
+import { CsvParser, type CsvRecord, type Delimiter } from '../csv-parser.ts';
+import { mapHeader, type HeaderMapping } from './header-mapping.ts';
+import { readRecord } from './record-reader.ts';
+import type { StagedRow } from './table-writer.ts';
+import type { ImportMode, Rejection } from './types.ts';
+
+/**
+ * The reading half of an import: the file becomes a header message, then batches of checked rows (with
+ * the rejected records of the same stretch), then an end message. Large files are read in a worker
+ * thread so that parsing runs while the main thread writes; small ones on the main thread, where a
+ * worker's start-up would cost more than it saves.
+ */
+export interface CsvReaderSetup {
+  file: string;
+  delimiter: Delimiter | undefined;
+  table: TableDef;
+  mode: ImportMode;
+  mapping: Record<string, string | null> | undefined;
+  /** Accepted rows per batch. */
+  batchRows: number;
+  /** Read in a worker thread; by default only files of WORKER_FROM_BYTES or more are. */
+  inWorker?: boolean;
+}
+
+export type CsvReaderMessage =
+  | { type: 'header'; header: Array<string | null>; mapping: HeaderMapping }
+  | {
+      type: 'batch';
+      rows: StagedRow[];
+      /** Rejected records of this stretch of the file, in line order, with their fields for the rejects CSV. */
+      rejected: Array<{ rejections: Rejection[]; fields: Array<string | null> }>;
+      rowsRead: number;
+      bytesRead: number;
+    }
+  | { type: 'end'; rowsRead: number; bytesRead: number }
+  | { type: 'failed'; user: boolean; message: string; issues: Issue[] };
+
+/** Files from this size on are read in a worker thread. */
+export const WORKER_FROM_BYTES = 8 * 1024 * 1024;
+/** Batches the reader may be ahead of the writer. */
+const AHEAD = 2;
+
+/** Reads the whole file, emitting messages; `credit()` resolves when another batch may be sent. */
+export async function produceBatches(
+  setup: CsvReaderSetup,
+  emit: (message: CsvReaderMessage) => void,
+  credit: () => Promise<void>,
+): Promise<void> {
+  try {
+    const parser = new CsvParser(setup.delimiter);
+    const stream = createReadStream(setup.file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+    let mapping: HeaderMapping | undefined;
+    let rows: StagedRow[] = [];
+    let rejected: Extract<CsvReaderMessage, { type: 'batch' }>['rejected'] = [];
+    let rowsRead = 0;
+    let bytesRead = 0;
+    const send = async () => {
+      await credit();
+      emit({ type: 'batch', rows, rejected, rowsRead, bytesRead });
+      rows = [];
+      rejected = [];
+    };
+    const handle = async (record: CsvRecord) => {
+      if (!mapping) {
+        mapping = mapHeader(record.fields, setup.table, setup.mode, setup.mapping);
+        emit({ type: 'header', header: record.fields, mapping });
+        return;
+      }
+      rowsRead++;
+      const row = readRecord(record, mapping, setup.table, setup.mode);
+      if (Array.isArray(row)) rejected.push({ rejections: row, fields: record.fields });
+      else rows.push(row);
+      if (rows.length >= setup.batchRows) await send();
+    };
+    try {
+      for await (const chunk of stream as AsyncIterable<string>) {
+        bytesRead = stream.bytesRead;
+        for (const record of parser.push(chunk)) await handle(record);
+        // Rejections travel chunk by chunk, so a file of bad rows reaches --max-errors early.
+        if (rejected.length > 0) await send();
+      }
+      for (const record of parser.end()) await handle(record);
+    } finally {
+      stream.destroy();
+    }
+    if (rows.length > 0 || rejected.length > 0) await send();
+    emit({ type: 'end', rowsRead, bytesRead });
+  } catch (error) {
+    emit(
+      isUserError(error)
+        ? { type: 'failed', user: true, message: error.message, issues: error.issues }
+        : { type: 'failed', user: false, message: (error as Error).message, issues: [] },
+    );
+  }
+}
+
+/** The main thread's side: the reader's messages as an async iterator; `ack()` asks for one more batch. */
+export class CsvReader implements AsyncIterable<CsvReaderMessage> {
+  private readonly queue: CsvReaderMessage[] = [];
+  private waiting: (() => void) | undefined;
+  private crashed: Error | undefined;
+  private readonly worker: Worker | undefined;
+  private credits = AHEAD;
+  private creditWaiter: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(setup: CsvReaderSetup) {
+    const receive = (message: CsvReaderMessage) => {
+      this.queue.push(message);
+      this.wake();
+    };
+    if (!(setup.inWorker ?? statSync(setup.file).size >= WORKER_FROM_BYTES)) {
+      void produceBatches(setup, receive, async () => {
+        while (this.credits <= 0 && !this.stopped) {
+          await new Promise<void>((resolve) => (this.creditWaiter = resolve));
+        }
+        // Throwing ends the producer (and closes its file) once the import no longer listens.
+        if (this.stopped) throw new Error('the import stopped reading');
+        this.credits--;
+      });
+      return;
+    }
+    this.worker = startWorker(new URL('./csv-reader-worker.ts', import.meta.url), setup);
+    for (let i = 0; i < AHEAD; i++) this.worker.postMessage('ack');
+    this.worker.on('message', receive);
+    this.worker.on('error', (error) => {
+      this.crashed = error;
+      this.wake();
+    });
+    this.worker.on('exit', () => {
+      this.crashed ??= new Error('the CSV reading worker stopped unexpectedly');
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    this.waiting?.();
+    this.waiting = undefined;
+  }
+
+  /** The main thread is done with a batch: the reader may go one more ahead. */
+  ack(): void {
+    if (this.worker) {
+      this.worker.postMessage('ack');
+      return;
+    }
+    this.credits++;
+    this.creditWaiter?.();
+    this.creditWaiter = undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.creditWaiter?.();
+    await this.worker?.terminate();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<CsvReaderMessage> {
+    for (;;) {
+      const message = this.queue.shift();
+      if (message) {
+        yield message;
+        if (message.type === 'end' || message.type === 'failed') return;
+        continue;
+      }
+      if (this.crashed) throw this.crashed;
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import type { CellValue, ColumnDef, TableDef } from '../../schema/types.ts';
+import { parseCell } from '../cell-values.ts';
+import type { CsvRecord } from '../csv-parser.ts';
+import type { HeaderMapping } from './header-mapping.ts';
+import type { StagedRow } from './table-writer.ts';
+import type { ImportMode, Rejection } from './types.ts';
+
+/** Turns one CSV record into a staged row, or the reasons it is rejected. */
+export function readRecord(
+  record: CsvRecord,
+  mapping: HeaderMapping,
+  table: TableDef,
+  mode: ImportMode,
+): StagedRow | Rejection[] {
+  if (record.error) return [{ line: record.line, column: null, value: null, reason: record.error }];
+  if (record.fields.length !== mapping.width) {
+    return [
+      {
+        line: record.line,
+        column: null,
+        value: null,
+        reason: `expected ${mapping.width} fields as in the header, found ${record.fields.length}`,
+      },
+    ];
+  }
+  let op: 'u' | 'd' = mode === 'delete' ? 'd' : 'u';
+  const problems: Rejection[] = [];
+  if (mapping.changeField !== undefined) {
+    const change = record.fields[mapping.changeField] ?? null;
+    if (change === 'u' || change === 'd') op = change;
+    else {
+      const hint = change === 'U' || change === 'D' ? ' (lowercase)' : '';
+      problems.push({
+        line: record.line,
+        column: '_change',
+        value: change,
+        reason: `must be u (upsert) or d (delete)${hint}`,
+      });
+    }
+  }
+  const values = new Array<CellValue>(mapping.columns.length);
+  for (let i = 0; i < mapping.columns.length; i++) {
+    const { column, field } = mapping.columns[i]!;
+    const isKey = table.primaryKey.includes(column.name);
+    if (op === 'd' && !isKey) {
+      values[i] = null;
+      continue;
+    }
+    const text = record.fields[field] ?? null;
+    const parsed = parseCell(column, text);
+    if (!parsed.ok)
+      problems.push({ line: record.line, column: column.name, value: text, reason: parsed.reason });
+    else if (isKey && parsed.value === null) {
+      problems.push({
+        line: record.line,
+        column: column.name,
+        value: text,
+        reason: 'missing primary key value',
+      });
+    } else values[i] = parsed.value;
+  }
+  return problems.length > 0 ? problems : { line: record.line, op, values };
+}
+
+/**
+ * A staged row back as CSV fields in the file's layout, for the rejects file of a row that was valid but
+ * refused by the table (a duplicate key): its values print as they were read.
+ */
+export function rowAsFields(row: StagedRow, mapping: HeaderMapping, columns: ColumnDef[]): string[] {
+  const fields = new Array<string>(mapping.width).fill('');
+  mapping.columns.forEach(({ field }, i) => {
+    const value = row.values[i];
+    if (value === null || value === undefined) return;
+    fields[field] = columns[i]!.type === 'datetime' ? new Date(value as number).toISOString() : String(value);
+  });
+  if (mapping.changeField !== undefined) fields[mapping.changeField] = row.op;
+  return fields;
+}
