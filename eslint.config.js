@@ -7,7 +7,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] } },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'src/workers/*.js'] } },
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
     },
     rules: {
