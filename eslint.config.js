@@ -18,4 +18,6 @@ export default tseslint.config(
       ],
     },
   },
+  // Plain-JS entry points have no types to check against.
+  { ...tseslint.configs.disableTypeChecked, files: ['**/*.js'] },
 );
