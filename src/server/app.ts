@@ -24,6 +24,8 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ? { level: process.env.LOG_LEVEL ?? 'info' } : false,
+    // One line per request drowns what matters in a terminal; LOG_LEVEL=debug brings them back.
+    disableRequestLogging: process.env.LOG_LEVEL !== 'debug',
     bodyLimit: MAX_UPLOAD_BYTES,
   });
   registerErrorHandler(app);
