@@ -47,6 +47,22 @@ export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
 
+/**
+ * Driver errors a user can act on, turned into user errors: today, SQLite's "database is locked" after
+ * the busy timeout, which means another process holds the write lock (a long import, say).
+ */
+export function asUserError(error: unknown): UserError | undefined {
+  if (isUserError(error)) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT') {
+    return new UserError(
+      'The database is busy with another write (an import or a schema change in another process); try again when it has finished.',
+      { status: 503, cause: error },
+    );
+  }
+  return undefined;
+}
+
 const FILE_ERRORS: Record<string, string> = {
   ENOENT: 'no such file',
   EACCES: 'permission denied',

@@ -1,4 +1,4 @@
-import { isUserError } from '../errors.ts';
+import { asUserError } from '../errors.ts';
 
 /** Exit codes of every command (DESIGN.md "REST API and CLI"). */
 export const EXIT_OK = 0;
@@ -27,12 +27,12 @@ export function createOutput(json: boolean): Output {
 
 /** Reports an error and gives the exit code: 1 for the user's errors, 2 for ours. */
 export function reportError(error: unknown, json: boolean): number {
-  const user = isUserError(error);
-  const message = user ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`;
+  const user = asUserError(error);
+  const message = user ? user.message : `internal error: ${(error as Error)?.stack ?? String(error)}`;
   if (json) {
-    const issues = user ? error.issues : [];
+    const issues = user ? user.issues : [];
     process.stdout.write(
-      `${JSON.stringify({ error: { message: user ? error.message : 'internal error', issues } }, null, 2)}\n`,
+      `${JSON.stringify({ error: { message: user ? user.message : 'internal error', issues } }, null, 2)}\n`,
     );
   }
   process.stderr.write(`error: ${message}\n`);

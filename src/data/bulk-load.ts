@@ -29,7 +29,7 @@ export async function bulkInsert(
   const connection = await openDedicatedConnection(database);
   const counts: Record<string, number> = {};
   let writer: TableWriter | undefined;
-  await sql`BEGIN`.execute(connection.kysely);
+  await database.dialect.beginWrite().execute(connection.kysely);
   try {
     if (options.replace) {
       for (const source of [...sources].reverse()) {

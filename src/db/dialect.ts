@@ -34,6 +34,12 @@ export interface SqlDialect {
   fromDriver(type: ColumnType, raw: unknown): string | number | boolean | null;
   /** A uniformly random number in [0, 1). */
   random(): RawBuilder<number>;
+  /**
+   * Opens a transaction that will write. SQLite takes the write lock at once (`BEGIN IMMEDIATE`): a
+   * transaction that reads first and writes later could otherwise be refused outright when another
+   * connection commits in between, instead of waiting its turn.
+   */
+  beginWrite(): RawBuilder<unknown>;
 }
 
 const MAX_IDENTIFIER = 63;
@@ -122,6 +128,7 @@ export const sqliteDialect: SqlDialect = {
     }
   },
   random: () => sql<number>`((random() / 18446744073709551616.0) + 0.5)`,
+  beginWrite: () => sql`BEGIN IMMEDIATE`,
 };
 
 export const postgresDialect: SqlDialect = {
@@ -172,6 +179,7 @@ export const postgresDialect: SqlDialect = {
     }
   },
   random: () => sql<number>`random()`,
+  beginWrite: () => sql`BEGIN`,
 };
 
 export function dialectFor(kind: DatabaseKind): SqlDialect {

@@ -353,7 +353,7 @@ function checkReferences(c: Checker, tables: TableDef[]): void {
 }
 
 /** Validates a parsed document (plain data, e.g. an API body) and returns the normalised schema. */
-export function validateSchemaDocument(document: unknown): WorkspaceSchema {
+export function validateSchemaDocument(document: unknown, what = 'The workspace schema'): WorkspaceSchema {
   const c = new Checker();
   const root = c.dict(document, '', 'settings with a `tables` key');
   const tables: TableDef[] = [];
@@ -374,16 +374,19 @@ export function validateSchemaDocument(document: unknown): WorkspaceSchema {
     checkReferences(c, tables);
   }
   for (const issue of c.issues) issue.path = issue.path.replace(/^\./, '');
-  if (c.issues.length > 0) throw new ValidationError('The workspace schema', c.issues);
+  if (c.issues.length > 0) throw new ValidationError(what, c.issues);
   return { tables };
 }
 
-/** Parses YAML (or JSON, which is YAML) text; a duplicate key or a syntax error names its line. */
+/**
+ * Parses YAML (or JSON, which is YAML) text; a duplicate key or a syntax error names its line. `source`
+ * names the text mid-sentence: a file path, or "the request body".
+ */
 export function parseSchemaText(text: string, source = 'baton.yaml'): WorkspaceSchema {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ValidationError(
-      `${source}`,
+      `The YAML in ${source}`,
       doc.errors.map((e) => ({
         path: e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
         // The first line of a pretty error ends with " at line L, column C:" (the excerpt follows); the path has it.
@@ -391,7 +394,7 @@ export function parseSchemaText(text: string, source = 'baton.yaml'): WorkspaceS
       })),
     );
   }
-  return validateSchemaDocument(doc.toJS());
+  return validateSchemaDocument(doc.toJS(), `The workspace schema in ${source}`);
 }
 
 /** The schema back in its compact document form (what `baton schema show` prints and the API returns). */

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isUserError } from '../errors.ts';
+import { asUserError } from '../errors.ts';
 
 /**
  * Every error answer has one shape: `{ error: { message, issues? } }`. A user error keeps its message and
@@ -7,9 +7,9 @@ import { isUserError } from '../errors.ts';
  */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (isUserError(error)) {
-      return reply.status(error.status).send({ error: { message: error.message, issues: error.issues } });
-    }
+    const user = asUserError(error);
+    if (user)
+      return reply.status(user.status).send({ error: { message: user.message, issues: user.issues } });
     if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
       return reply.status(error.statusCode ?? 400).send({ error: { message: error.message, issues: [] } });
     }

@@ -324,7 +324,7 @@ describe('YAML text', () => {
 
   it('names the source in the message', () => {
     expect(() => parseSchemaText('tables: [', 'workspace/baton.yaml')).toThrow(
-      /^workspace\/baton\.yaml is invalid:\n {2}- line 1, column/,
+      /^The YAML in workspace\/baton\.yaml is invalid:\n {2}- line 1, column/,
     );
   });
 

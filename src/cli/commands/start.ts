@@ -4,7 +4,6 @@ import { openDatabase } from '../../db/database.ts';
 import { markInterruptedImports } from '../../data/import/import-history.ts';
 import { DEFAULT_DEMO_PROFILES, loadDemo } from '../../data/demo/load-demo.ts';
 import { loadSchema } from '../../schema/store.ts';
-import { buildApp } from '../../server/app.ts';
 import { createProgressBar } from '../progress.ts';
 
 /**
@@ -27,6 +26,8 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
       bar.stop();
       process.stderr.write(`Demo workspace ready in ${(demo.durationMs / 1000).toFixed(1)} s.\n`);
     }
+    // Loaded here, not at the top: the other commands should not pay for the HTTP stack at start-up.
+    const { buildApp } = await import('../../server/app.ts');
     const app = await buildApp(database, config, { logger: true });
     await app.listen({ port: config.port, host: config.host });
     const where = database.kind === 'sqlite' ? database.location : 'PostgreSQL (DATABASE_URL)';

@@ -67,7 +67,7 @@ export abstract class TableWriter {
   }
 
   async begin(): Promise<void> {
-    await this.run(sql`BEGIN`);
+    await this.run(this.ctx.dialect.beginWrite());
   }
 
   async commit(): Promise<void> {

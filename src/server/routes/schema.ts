@@ -31,7 +31,7 @@ export function schemaRoutes(app: FastifyInstance, database: Database): void {
     const query = parseInput(z.object({ dryRun: queryFlag, allowDrop: queryFlag }), request.query, 'query');
     const schema =
       typeof request.body === 'string'
-        ? parseSchemaText(request.body, 'The request body')
+        ? parseSchemaText(request.body, 'the request body')
         : validateSchemaDocument(request.body);
     return applySchema(database, schema, { dryRun: query.dryRun, allowDrop: query.allowDrop });
   });
