@@ -9,7 +9,7 @@ import { demoTables } from '../src/data/demo/generate.ts';
 import { DEMO_SCHEMA_FILE } from '../src/data/demo/load-demo.ts';
 import { importCsv } from '../src/data/import/run-import.ts';
 import { openDatabase, openSqliteConnection, type Database } from '../src/db/database.ts';
-import { formatIsoDatetime } from '../src/db/dialect.ts';
+import { formatIsoDatetime, formatSqliteDatetime } from '../src/db/dialect.ts';
 import { applySchema } from '../src/schema/migrate.ts';
 import { parseSchemaText } from '../src/schema/parse.ts';
 import { findTable, type CellValue } from '../src/schema/types.ts';
@@ -94,14 +94,24 @@ async function sqliteBench(folder: string, csv: string, rows: number): Promise<v
   // Lower bound: the same rows, already typed in memory, through one prepared statement in one transaction.
   const boundDir = path.join(folder, 'sqlite-bound');
   const bound = await freshWorkspace({ dataDir: boundDir });
-  const { dialect } = bound;
   const schema = parseSchemaText(readFileSync(DEMO_SCHEMA_FILE, 'utf8'));
   const profiles = findTable(schema, 'profiles')!;
   const table = demoTables({ profiles: rows, seed: 'bench', asOf: new Date('2026-11-01T00:00:00Z') }).find(
     (t) => t.table === 'profiles',
   )!;
   const types = table.columns.map((c) => profiles.columns.find((x) => x.name === c)!.type);
-  const values = [...table.rows()].map((row) => row.map((v, i) => dialect.toDriver(types[i]!, v)));
+  // What a hand-written loader would bind: numbers as numbers, booleans as 0/1, times as SQLite's text.
+  const bind = (type: string, v: CellValue) =>
+    v === null
+      ? null
+      : type === 'boolean'
+        ? v
+          ? 1
+          : 0
+        : type === 'datetime'
+          ? formatSqliteDatetime(v as number)
+          : v;
+  const values = [...table.rows()].map((row) => row.map((v, i) => bind(types[i]!, v)));
   await bound.close();
   const connection = openSqliteConnection(path.join(boundDir, 'baton.db'));
   const statement = connection.prepare(

@@ -63,8 +63,10 @@ export async function bulkInsert(
         batch = [];
       };
       let line = 0;
+      const types = columns.map((c) => c.type);
       for (const values of source.rows) {
-        batch.push({ line: ++line, op: 'u', values });
+        const encoded = values.map((v, i) => database.dialect.encodeForBulk(types[i]!, v));
+        batch.push({ line: ++line, op: 'u', values: encoded });
         if (batch.length >= BATCH) await flush();
       }
       if (batch.length > 0) await flush();

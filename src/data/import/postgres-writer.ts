@@ -2,14 +2,15 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
-import { formatIsoDatetime } from '../../db/dialect.ts';
-import type { CellValue, ColumnType } from '../../schema/types.ts';
 import { STAGE, TableWriter, type BatchOutcome, type StagedRow } from './table-writer.ts';
 
+const UNIQUE_VIOLATION = '23505';
+
 /**
- * PostgreSQL: rows travel by COPY, the fastest way into the server. Inserts first try COPY straight into
- * the target under a savepoint; only a batch that hits a duplicate key is rolled back to the savepoint and
- * redone through the staging table, which finds exactly the rows that clash.
+ * PostgreSQL: rows travel by COPY, the fastest way into the server, with values already encoded as COPY
+ * text fields by the reading side. Inserts first try COPY straight into the target under a savepoint;
+ * only a batch that hits a duplicate key is rolled back to the savepoint and redone through the staging
+ * table, which finds exactly the rows that clash.
  */
 export class PostgresTableWriter extends TableWriter {
   async open(): Promise<void> {
@@ -20,7 +21,6 @@ export class PostgresTableWriter extends TableWriter {
   private async copy(rows: StagedRow[], into: 'stage' | 'target'): Promise<void> {
     if (this.ctx.connection.kind !== 'postgres')
       throw new Error('PostgresTableWriter needs a PostgreSQL connection');
-    const types = this.ctx.columns.map((c) => c.type);
     // Identifiers come from the validated schema (lowercase letters, digits, _), so quoting them is safe.
     const names = this.ctx.columns.map((c) => `"${c.name}"`).join(', ');
     const statement =
@@ -28,7 +28,7 @@ export class PostgresTableWriter extends TableWriter {
         ? `COPY ${STAGE} (_line, _op, ${names}) FROM STDIN`
         : `COPY data."${this.ctx.table.name}" (${names}) FROM STDIN`;
     const copy = this.ctx.connection.client.query(copyFrom(statement));
-    await pipeline(Readable.from(copyLines(rows, types, into === 'stage')), copy);
+    await pipeline(Readable.from(copyLines(rows, into === 'stage')), copy);
   }
 
   protected fillStage(rows: StagedRow[]): Promise<void> {
@@ -50,36 +50,15 @@ export class PostgresTableWriter extends TableWriter {
   }
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 /** Yields COPY text-format chunks of about 64 KiB. */
-function* copyLines(rows: StagedRow[], types: ColumnType[], withLine: boolean): Generator<string> {
+function* copyLines(rows: StagedRow[], withLine: boolean): Generator<string> {
   let chunk = '';
   for (const row of rows) {
-    let line = withLine ? `${row.line}\t${row.op}\t` : '';
-    for (let i = 0; i < types.length; i++)
-      line += `${i > 0 ? '\t' : ''}${copyText(types[i]!, row.values[i]!)}`;
-    chunk += `${line}\n`;
+    chunk += withLine ? `${row.line}\t${row.op}\t${row.values.join('\t')}\n` : `${row.values.join('\t')}\n`;
     if (chunk.length > 65_536) {
       yield chunk;
       chunk = '';
     }
   }
   if (chunk) yield chunk;
-}
-
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-function copyText(type: ColumnType, value: CellValue): string {
-  if (value === null) return '\\N';
-  switch (type) {
-    case 'string':
-      return (value as string).replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!);
-    case 'boolean':
-      return value ? 't' : 'f';
-    case 'datetime':
-      return formatIsoDatetime(value as number);
-    default:
-      return String(value);
-  }
 }

@@ -1,4 +1,5 @@
-import type { CellValue, ColumnDef, TableDef } from '../../schema/types.ts';
+import type { SqlDialect } from '../../db/dialect.ts';
+import type { TableDef } from '../../schema/types.ts';
 import { parseCell } from '../cell-values.ts';
 import type { CsvRecord } from '../csv-parser.ts';
 import type { HeaderMapping } from './header-mapping.ts';
@@ -11,6 +12,7 @@ export function readRecord(
   mapping: HeaderMapping,
   table: TableDef,
   mode: ImportMode,
+  dialect: SqlDialect,
 ): StagedRow | Rejection[] {
   if (record.error) return [{ line: record.line, column: null, value: null, reason: record.error }];
   if (record.fields.length !== mapping.width) {
@@ -38,12 +40,12 @@ export function readRecord(
       });
     }
   }
-  const values = new Array<CellValue>(mapping.columns.length);
+  const values = new Array<string | null>(mapping.columns.length);
   for (let i = 0; i < mapping.columns.length; i++) {
     const { column, field } = mapping.columns[i]!;
     const isKey = table.primaryKey.includes(column.name);
     if (op === 'd' && !isKey) {
-      values[i] = null;
+      values[i] = dialect.encodeForBulk(column.type, null);
       continue;
     }
     const text = record.fields[field] ?? null;
@@ -57,21 +59,19 @@ export function readRecord(
         value: text,
         reason: 'missing primary key value',
       });
-    } else values[i] = parsed.value;
+    } else values[i] = dialect.encodeForBulk(column.type, parsed.value);
   }
   return problems.length > 0 ? problems : { line: record.line, op, values };
 }
 
 /**
  * A staged row back as CSV fields in the file's layout, for the rejects file of a row that was valid but
- * refused by the table (a duplicate key): its values print as they were read.
+ * refused by the table (a duplicate key): its values print so that an import reads them the same.
  */
-export function rowAsFields(row: StagedRow, mapping: HeaderMapping, columns: ColumnDef[]): string[] {
+export function rowAsFields(row: StagedRow, mapping: HeaderMapping, dialect: SqlDialect): string[] {
   const fields = new Array<string>(mapping.width).fill('');
   mapping.columns.forEach(({ field }, i) => {
-    const value = row.values[i];
-    if (value === null || value === undefined) return;
-    fields[field] = columns[i]!.type === 'datetime' ? new Date(value as number).toISOString() : String(value);
+    fields[field] = dialect.bulkValueText(row.values[i] ?? null);
   });
   if (mapping.changeField !== undefined) fields[mapping.changeField] = row.op;
   return fields;

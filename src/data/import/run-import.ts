@@ -131,6 +131,7 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
   };
 
   const reader = new CsvReader({
+    kind: database.kind,
     file: options.file,
     delimiter: options.delimiter,
     table,
@@ -145,10 +146,10 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
   const write = async (rows: StagedRow[]) => {
     const outcome = await writer!.writeBatch(rows);
     // Rejections first: when they abort the import, this batch's counts never happened.
-    const columns = mapping!.columns.map((m) => m.column);
+    const byLine = outcome.rejections.length > 0 ? new Map(rows.map((row) => [row.line, row])) : undefined;
     for (const r of outcome.rejections) {
-      const row = rows.find((x) => x.line === r.line);
-      reject([r], row ? rowAsFields(row, mapping!, columns) : []);
+      const row = byLine?.get(r.line);
+      reject([r], row ? rowAsFields(row, mapping!, database.dialect) : []);
     }
     report.inserted += outcome.inserted;
     report.updated += outcome.updated;

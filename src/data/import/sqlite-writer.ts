@@ -11,9 +11,9 @@ import {
 import type { Rejection } from './types.ts';
 
 /**
- * SQLite: prepared statements in the import's transaction. Inserts skip the staging table and go straight
- * into the target with `ON CONFLICT DO NOTHING`, a row that changes nothing being a duplicate key; this is
- * the fast path that keeps bulk loads near a bare insert loop.
+ * SQLite: prepared statements in the import's transaction, fed values already encoded for binding. Inserts
+ * skip the staging table and go straight into the target with `ON CONFLICT DO NOTHING`, a row that
+ * changes nothing being a duplicate key: the fast path that keeps bulk loads near a bare insert loop.
  */
 export class SqliteTableWriter extends TableWriter {
   private stageInsert: BetterSqlite3.Statement | undefined;
@@ -46,32 +46,22 @@ export class SqliteTableWriter extends TableWriter {
   }
 
   protected fillStage(rows: StagedRow[]): Promise<void> {
-    const { dialect, columns } = this.ctx;
     const statement = this.stageInsert!;
-    const args: unknown[] = new Array(columns.length + 2);
-    for (const row of rows) {
-      args[0] = row.line;
-      args[1] = row.op;
-      for (let i = 0; i < columns.length; i++)
-        args[i + 2] = dialect.toDriver(columns[i]!.type, row.values[i]!);
-      statement.run(args);
-    }
+    for (const row of rows) statement.run(row.line, row.op, ...row.values);
     return Promise.resolve();
   }
 
   override async writeBatch(rows: StagedRow[]): Promise<BatchOutcome> {
     if (this.ctx.mode !== 'insert') return super.writeBatch(rows);
-    const { dialect, columns, table } = this.ctx;
+    const { columns, table } = this.ctx;
     const statement = this.directInsert!;
     const keyIndexes = table.primaryKey.map((k) => columns.findIndex((c) => c.name === k));
-    const args: unknown[] = new Array(columns.length);
     const rejections: Rejection[] = [];
     let inserted = 0;
     for (const row of rows) {
-      for (let i = 0; i < columns.length; i++) args[i] = dialect.toDriver(columns[i]!.type, row.values[i]!);
-      if (statement.run(args).changes === 1) inserted++;
+      if (statement.run(row.values).changes === 1) inserted++;
       else {
-        const key = keyIndexes.map((i) => String(row.values[i])).join(', ');
+        const key = keyIndexes.map((i) => row.values[i]).join(', ');
         rejections.push({
           line: row.line,
           column: table.primaryKey.join(', '),

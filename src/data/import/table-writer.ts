@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { DedicatedConnection } from '../../db/dedicated-connection.ts';
 import type { SqlDialect } from '../../db/dialect.ts';
-import type { CellValue, ColumnDef, TableDef } from '../../schema/types.ts';
+import type { ColumnDef, TableDef } from '../../schema/types.ts';
 import type { ImportMode, Rejection } from './types.ts';
 
 /**
@@ -13,8 +13,8 @@ import type { ImportMode, Rejection } from './types.ts';
 export interface StagedRow {
   line: number;
   op: 'u' | 'd';
-  /** Values of `columns`, in order. */
-  values: CellValue[];
+  /** Values of `columns`, in order, encoded for the dialect's bulk path (`SqlDialect.encodeForBulk`). */
+  values: Array<string | null>;
 }
 
 export interface BatchOutcome {
