@@ -23,9 +23,9 @@ export async function buildApp(
   options: AppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ? { level: process.env.LOG_LEVEL ?? 'info' } : false,
-    // One line per request drowns what matters in a terminal; LOG_LEVEL=debug brings them back.
-    disableRequestLogging: process.env.LOG_LEVEL !== 'debug',
+    // Warnings and errors by default: a line per request (info) drowns what matters in a terminal;
+    // LOG_LEVEL=info brings them back.
+    logger: options.logger ? { level: process.env.LOG_LEVEL ?? 'warn' } : false,
     bodyLimit: MAX_UPLOAD_BYTES,
   });
   registerErrorHandler(app);

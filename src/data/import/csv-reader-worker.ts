@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { packRows, produceBatches, type CsvReaderSetup, type PackedBatchMessage } from './csv-reader.ts';
+import { produceBatches, type CsvReaderSetup } from './csv-reader.ts';
 
 /**
  * The import's reading half in a worker thread (for large files): it reads and checks the file while the
@@ -15,12 +15,8 @@ port.on('message', () => {
 
 void produceBatches(
   (workerData as { data: CsvReaderSetup }).data,
-  (message) => {
-    if (message.type !== 'batch') return port.postMessage(message);
-    const rows = packRows(message.rows);
-    const packed: PackedBatchMessage = { ...message, type: 'packed', rows };
-    port.postMessage(packed, [rows.lines.buffer as ArrayBuffer]);
-  },
+  (message) =>
+    port.postMessage(message, message.type === 'batch' ? [message.rows.lines.buffer as ArrayBuffer] : []),
   async () => {
     while (credits <= 0) await new Promise<void>((resolve) => (wake = resolve));
     credits--;

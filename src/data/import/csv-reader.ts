@@ -7,7 +7,7 @@ import { startWorker } from '../../workers/start-worker.ts';
 import { CsvParser, type CsvRecord, type Delimiter } from '../csv-parser.ts';
 import { mapHeader, type HeaderMapping } from './header-mapping.ts';
 import { readRecord } from './record-reader.ts';
-import type { StagedRow } from './table-writer.ts';
+import { PackedRowsBuilder, type PackedRows } from './packed-rows.ts';
 import type { ImportMode, Rejection } from './types.ts';
 
 /**
@@ -30,17 +30,11 @@ export interface CsvReaderSetup {
   inWorker?: boolean;
 }
 
-/** A batch message as it crosses from the worker. */
-export type PackedBatchMessage = Omit<Extract<CsvReaderMessage, { type: 'batch' }>, 'type' | 'rows'> & {
-  type: 'packed';
-  rows: PackedRows;
-};
-
 export type CsvReaderMessage =
   | { type: 'header'; header: Array<string | null>; mapping: HeaderMapping }
   | {
       type: 'batch';
-      rows: StagedRow[];
+      rows: PackedRows;
       /** Rejected records of this stretch of the file, in line order, with their fields for the rejects CSV. */
       rejected: Array<{ rejections: Rejection[]; fields: Array<string | null> }>;
       rowsRead: number;
@@ -48,55 +42,6 @@ export type CsvReaderMessage =
     }
   | { type: 'end'; rowsRead: number; bytesRead: number }
   | { type: 'failed'; user: boolean; message: string; issues: Issue[] };
-
-/**
- * Batches cross from the worker packed into one string (values joined by NUL, which no value can hold)
- * plus the line numbers: structured cloning millions of small strings one by one costs more than the
- * parsing itself, while one string and one split are cheap. NULL is a lone U+0001; a value that starts
- * with U+0001 gets one more in front.
- */
-export interface PackedRows {
-  lines: Int32Array;
-  ops: string;
-  text: string;
-}
-
-const SEPARATOR = '\u0000';
-const NULL_MARK = '\u0001';
-
-export function packRows(rows: StagedRow[]): PackedRows {
-  const lines = new Int32Array(rows.length);
-  let ops = '';
-  let text = '';
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    lines[i] = row.line;
-    ops += row.op;
-    for (const value of row.values) {
-      // Concatenation builds a rope that is flattened once when posted: cheaper than collecting and joining.
-      text += `${value === null ? NULL_MARK : value.charCodeAt(0) === 1 ? NULL_MARK + value : value}${SEPARATOR}`;
-    }
-  }
-  return { lines, ops, text };
-}
-
-export function unpackRows(packed: PackedRows): StagedRow[] {
-  const count = packed.lines.length;
-  if (count === 0) return [];
-  const pieces = packed.text.split(SEPARATOR);
-  // Every value ends with a separator, so the split has one empty piece more.
-  const width = (pieces.length - 1) / count;
-  const rows = new Array<StagedRow>(count);
-  for (let i = 0, p = 0; i < count; i++) {
-    const values = new Array<string | null>(width);
-    for (let c = 0; c < width; c++, p++) {
-      const piece = pieces[p]!;
-      values[c] = piece.charCodeAt(0) === 1 ? (piece.length === 1 ? null : piece.slice(1)) : piece;
-    }
-    rows[i] = { line: packed.lines[i]!, op: packed.ops[i] as 'u' | 'd', values };
-  }
-  return rows;
-}
 
 /** Files from this size on are read in a worker thread. */
 export const WORKER_FROM_BYTES = 8 * 1024 * 1024;
@@ -114,14 +59,14 @@ export async function produceBatches(
     const dialect = dialectFor(setup.kind);
     const stream = createReadStream(setup.file, { encoding: 'utf8', highWaterMark: 1 << 20 });
     let mapping: HeaderMapping | undefined;
-    let rows: StagedRow[] = [];
+    const rows = new PackedRowsBuilder();
+    const values: Array<string | null> = [];
     let rejected: Extract<CsvReaderMessage, { type: 'batch' }>['rejected'] = [];
     let rowsRead = 0;
     let bytesRead = 0;
     const send = async () => {
       await credit();
-      emit({ type: 'batch', rows, rejected, rowsRead, bytesRead });
-      rows = [];
+      emit({ type: 'batch', rows: rows.take(), rejected, rowsRead, bytesRead });
       rejected = [];
     };
     const handle = async (record: CsvRecord) => {
@@ -131,10 +76,10 @@ export async function produceBatches(
         return;
       }
       rowsRead++;
-      const row = readRecord(record, mapping, setup.table, setup.mode, dialect);
-      if (Array.isArray(row)) rejected.push({ rejections: row, fields: record.fields });
-      else rows.push(row);
-      if (rows.length >= setup.batchRows) await send();
+      const result = readRecord(record, mapping, setup.table, setup.mode, dialect, values);
+      if (Array.isArray(result)) rejected.push({ rejections: result, fields: record.fields });
+      else rows.add(record.line, result, values, mapping.columns.length);
+      if (rows.count >= setup.batchRows) await send();
     };
     try {
       for await (const chunk of stream as AsyncIterable<string>) {
@@ -147,7 +92,7 @@ export async function produceBatches(
     } finally {
       stream.destroy();
     }
-    if (rows.length > 0 || rejected.length > 0) await send();
+    if (rows.count > 0 || rejected.length > 0) await send();
     emit({ type: 'end', rowsRead, bytesRead });
   } catch (error) {
     emit(
@@ -186,11 +131,7 @@ export class CsvReader implements AsyncIterable<CsvReaderMessage> {
     }
     this.worker = startWorker(new URL('./csv-reader-worker.ts', import.meta.url), setup);
     for (let i = 0; i < AHEAD; i++) this.worker.postMessage('ack');
-    this.worker.on('message', (message: CsvReaderMessage | PackedBatchMessage) =>
-      receive(
-        message.type === 'packed' ? { ...message, type: 'batch', rows: unpackRows(message.rows) } : message,
-      ),
-    );
+    this.worker.on('message', receive);
     this.worker.on('error', (error) => {
       this.crashed = error;
       this.wake();

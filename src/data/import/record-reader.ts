@@ -6,14 +6,18 @@ import type { HeaderMapping } from './header-mapping.ts';
 import type { StagedRow } from './table-writer.ts';
 import type { ImportMode, Rejection } from './types.ts';
 
-/** Turns one CSV record into a staged row, or the reasons it is rejected. */
+/**
+ * Checks one CSV record and encodes its values into `values` (reused from row to row, so reading makes
+ * no array per row). Returns the row's change kind, or the reasons it is rejected.
+ */
 export function readRecord(
   record: CsvRecord,
   mapping: HeaderMapping,
   table: TableDef,
   mode: ImportMode,
   dialect: SqlDialect,
-): StagedRow | Rejection[] {
+  values: Array<string | null>,
+): 'u' | 'd' | Rejection[] {
   if (record.error) return [{ line: record.line, column: null, value: null, reason: record.error }];
   if (record.fields.length !== mapping.width) {
     return [
@@ -40,7 +44,6 @@ export function readRecord(
       });
     }
   }
-  const values = new Array<string | null>(mapping.columns.length);
   for (let i = 0; i < mapping.columns.length; i++) {
     const { column, field } = mapping.columns[i]!;
     const isKey = table.primaryKey.includes(column.name);
@@ -61,7 +64,7 @@ export function readRecord(
       });
     } else values[i] = dialect.encodeForBulk(column.type, parsed.value);
   }
-  return problems.length > 0 ? problems : { line: record.line, op, values };
+  return problems.length > 0 ? problems : op;
 }
 
 /**

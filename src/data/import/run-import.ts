@@ -9,6 +9,7 @@ import { CsvReader } from './csv-reader.ts';
 import type { HeaderMapping } from './header-mapping.ts';
 import { saveImportResult, startImportRecord } from './import-history.ts';
 import { PostgresTableWriter } from './postgres-writer.ts';
+import { unpackRows } from './packed-rows.ts';
 import { rowAsFields } from './record-reader.ts';
 import { SqliteTableWriter } from './sqlite-writer.ts';
 import type { StagedRow, TableWriter } from './table-writer.ts';
@@ -193,8 +194,8 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
       if (message.type === 'end') break;
       for (const { rejections, fields } of message.rejected) reject(rejections, fields);
       await inFlight;
-      if (message.rows.length > 0) {
-        inFlight = write(message.rows);
+      if (message.rows.lines.length > 0) {
+        inFlight = write(unpackRows(message.rows));
         // Its failure is awaited (and thrown) at the next batch; until then it must not count as unhandled.
         inFlight.catch(() => undefined);
       }
