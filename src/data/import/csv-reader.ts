@@ -6,7 +6,7 @@ import type { TableDef } from '../../schema/types.ts';
 import { startWorker } from '../../workers/start-worker.ts';
 import { CsvParser, type CsvRecord, type Delimiter } from '../csv-parser.ts';
 import { mapHeader, type HeaderMapping } from './header-mapping.ts';
-import { readRecord } from './record-reader.ts';
+import { RecordReader } from './record-reader.ts';
 import { PackedRowsBuilder, type PackedRows } from './packed-rows.ts';
 import type { ImportMode, Rejection } from './types.ts';
 
@@ -60,7 +60,7 @@ export async function produceBatches(
     const stream = createReadStream(setup.file, { encoding: 'utf8', highWaterMark: 1 << 20 });
     let mapping: HeaderMapping | undefined;
     const rows = new PackedRowsBuilder();
-    const values: Array<string | null> = [];
+    let reader: RecordReader | undefined;
     let rejected: Extract<CsvReaderMessage, { type: 'batch' }>['rejected'] = [];
     let rowsRead = 0;
     let bytesRead = 0;
@@ -72,13 +72,14 @@ export async function produceBatches(
     const handle = async (record: CsvRecord) => {
       if (!mapping) {
         mapping = mapHeader(record.fields, setup.table, setup.mode, setup.mapping);
+        reader = new RecordReader(mapping, setup.table, setup.mode, dialect);
         emit({ type: 'header', header: record.fields, mapping });
         return;
       }
       rowsRead++;
-      const result = readRecord(record, mapping, setup.table, setup.mode, dialect, values);
+      const result = reader!.read(record);
       if (Array.isArray(result)) rejected.push({ rejections: result, fields: record.fields });
-      else rows.add(record.line, result, values, mapping.columns.length);
+      else rows.add(record.line, result, reader!.values, mapping.columns.length);
       if (rows.count >= setup.batchRows) await send();
     };
     try {
