@@ -1,8 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
-import type { Database } from './database.ts';
-import { openSqliteConnection } from './database.ts';
+import { openSqliteConnection, type Database } from './database.ts';
 
 /**
  * One connection of its own, for work that holds a long transaction (an import, an activity's SQL) without

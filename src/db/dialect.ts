@@ -38,8 +38,6 @@ export interface SqlDialect {
   bulkValueText(encoded: string | null): string;
   /** A value read from the driver as JSON shows it (datetimes as ISO 8601 with `Z`, booleans as booleans). */
   fromDriver(type: ColumnType, raw: unknown): string | number | boolean | null;
-  /** A uniformly random number in [0, 1). */
-  random(): RawBuilder<number>;
   /**
    * Opens a transaction that will write. SQLite takes the write lock at once (`BEGIN IMMEDIATE`): a
    * transaction that reads first and writes later could otherwise be refused outright when another
@@ -161,7 +159,6 @@ export const sqliteDialect: SqlDialect = {
         return raw as string;
     }
   },
-  random: () => sql<number>`((random() / 18446744073709551616.0) + 0.5)`,
   beginWrite: () => sql`BEGIN IMMEDIATE`,
   bulkValueText: (encoded) => encoded ?? '',
 };
@@ -202,7 +199,6 @@ export const postgresDialect: SqlDialect = {
         return raw as string;
     }
   },
-  random: () => sql<number>`random()`,
   beginWrite: () => sql`BEGIN`,
   encodeForBulk: copyText,
   bulkValueText: (encoded) =>

@@ -61,13 +61,13 @@ export async function loadDemo(database: Database, options: DemoLoadOptions = {}
   const seed = options.seed ?? DEFAULT_DEMO_SEED;
   const asOf = options.asOf ?? todayUtc();
   const tables = demoTables({ profiles, seed, asOf });
-  const expected = new Map(tables.map((t) => [t.table, t.expectedRows]));
+  const expected = new Map<string, number>(tables.map((t) => [t.table, t.expectedRows]));
   const rows = await bulkInsert(
     database,
     tables.map((t) => ({ table: findTable(schema, t.table)!, columns: t.columns, rows: t.rows() })),
     {
       replace: options.force === true,
-      onProgress: (table, count) => options.onProgress?.(table, count, expected.get(table as never) ?? count),
+      onProgress: (table, count) => options.onProgress?.(table, count, expected.get(table) ?? count),
     },
   );
   return {

@@ -1,13 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
-import {
-  STAGE,
-  TableWriter,
-  duplicateKeyReason,
-  type BatchOutcome,
-  type StagedRow,
-  type TableWriterContext,
-} from './table-writer.ts';
+import { STAGE, TableWriter, duplicateKeyReason, type BatchOutcome, type StagedRow } from './table-writer.ts';
 import type { Rejection } from './types.ts';
 
 /**
@@ -18,10 +11,6 @@ import type { Rejection } from './types.ts';
 export class SqliteTableWriter extends TableWriter {
   private stageInsert: BetterSqlite3.Statement | undefined;
   private directInsert: BetterSqlite3.Statement | undefined;
-
-  constructor(ctx: TableWriterContext) {
-    super(ctx);
-  }
 
   private get sqlite(): BetterSqlite3.Database {
     if (this.ctx.connection.kind !== 'sqlite') throw new Error('SqliteTableWriter needs a SQLite connection');
