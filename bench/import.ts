@@ -9,7 +9,7 @@ import { demoTables } from '../src/data/demo/generate.ts';
 import { DEMO_SCHEMA_FILE } from '../src/data/demo/load-demo.ts';
 import { importCsv } from '../src/data/import/run-import.ts';
 import { openDatabase, openSqliteConnection, type Database } from '../src/db/database.ts';
-import { formatIsoDatetime, formatSqliteDatetime } from '../src/db/dialect.ts';
+import { formatIsoDatetime, formatSqliteDatetime } from '../src/db/bulk-values.ts';
 import { applySchema } from '../src/schema/migrate.ts';
 import { parseSchemaText } from '../src/schema/parse.ts';
 import { findTable, type CellValue } from '../src/schema/types.ts';
@@ -30,7 +30,7 @@ function csvField(value: CellValue, type: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-async function writeProfilesCsv(
+export async function writeProfilesCsv(
   file: string,
   profiles: number,
 ): Promise<{ columns: string[]; types: string[] }> {

@@ -5,7 +5,7 @@ import { UserError } from '../errors.ts';
 import type { CellValue, TableDef } from '../schema/types.ts';
 import { PostgresTableWriter } from './import/postgres-writer.ts';
 import { SqliteTableWriter } from './import/sqlite-writer.ts';
-import type { StagedRow, TableWriter } from './import/table-writer.ts';
+import { stagedBatch, type StagedRow, type TableWriter } from './import/table-writer.ts';
 
 /** Loads rows that are already typed (generated data) with the import's insert path. */
 export interface BulkSource {
@@ -55,7 +55,7 @@ export async function bulkInsert(
       let batch: StagedRow[] = [];
       let count = 0;
       const flush = async () => {
-        const outcome = await writer!.writeBatch(batch);
+        const outcome = await writer!.writeBatch(stagedBatch(batch));
         const first = outcome.rejections[0];
         if (first) throw new Error(`bulk load of ${source.table.name}, row ${first.line}: ${first.reason}`);
         count += outcome.inserted;

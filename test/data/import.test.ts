@@ -190,6 +190,33 @@ describeEachDatabase('CSV import', (t) => {
     ]);
   });
 
+  it('insert mode finds every duplicate in a large file, whichever write path the batch takes', async () => {
+    // 1,000 rows (SQLite writes them many per statement, PostgreSQL by COPY); three clash: one with a key
+    // already in the table, two with earlier rows of the file, in different batches and statement groups.
+    await run(t, csv('id,name\n500,old\n'), { mode: 'insert' });
+    const lines = ['id,name'];
+    for (let id = 1; id <= 1000; id++) lines.push(`${id},n${id}`);
+    lines.splice(40, 0, '7,again'); // line 41
+    lines.splice(800, 0, '999,early'); // line 801: the first 999, so the later one is the duplicate
+    const file = csv(`${lines.join('\n')}\n`);
+    for (const batchSize of [undefined, 100]) {
+      await clear(t);
+      await run(t, csv('id,name\n500,old\n'), { mode: 'insert' });
+      const report = await run(t, file, { mode: 'insert', maxErrors: 10, batchSize });
+      expect(report).toMatchObject({ status: 'succeeded', rowsRead: 1002, inserted: 999, rejectedRows: 3 });
+      expect(report.rejections.map((r) => [r.line, r.value])).toEqual([
+        [41, '7'],
+        [502, '500'],
+        [1002, '999'],
+      ]);
+      const stored = await rows(t);
+      expect(stored).toHaveLength(1000);
+      expect(stored.find((r) => r.id === 500)?.name).toBe('old');
+      expect(stored.find((r) => r.id === 7)?.name).toBe('n7');
+      expect(stored.find((r) => r.id === 999)?.name).toBe('early');
+    }
+  });
+
   it('upsert inserts and updates by key, the last row per key wins, unmapped columns are kept', async () => {
     await run(t, csv('id,name,tier,score\n1,Ann,gold,5\n2,Bob,silver,6\n'), { mode: 'insert' });
     const report = await run(t, csv('id,name\n2,Bobby\n3,Cy\n3,Cyril\n'), { mode: 'upsert' });

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatIsoDatetime,
-  formatSqliteDatetime,
-  postgresDialect,
-  sqliteDialect,
-} from '../../src/db/dialect.ts';
+import { formatIsoDatetime, formatSqliteDatetime } from '../../src/db/bulk-values.ts';
+import { postgresDialect, sqliteDialect } from '../../src/db/dialect.ts';
 
 describe('datetime formatting', () => {
   it('matches Date#toISOString from year 1 to 9999, at odd times of day', () => {

@@ -16,7 +16,12 @@ port.on('message', () => {
 void produceBatches(
   (workerData as { data: CsvReaderSetup }).data,
   (message) =>
-    port.postMessage(message, message.type === 'batch' ? [message.rows.lines.buffer as ArrayBuffer] : []),
+    port.postMessage(
+      message,
+      message.type === 'batch'
+        ? [message.rows.lines, message.rows.ops, message.rows.bytes].map((a) => a.buffer as ArrayBuffer)
+        : [],
+    ),
   async () => {
     while (credits <= 0) await new Promise<void>((resolve) => (wake = resolve));
     credits--;

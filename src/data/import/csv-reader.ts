@@ -1,10 +1,11 @@
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
-import { dialectFor, type DatabaseKind } from '../../db/dialect.ts';
+import { bulkValuesFor, type DatabaseKind } from '../../db/bulk-values.ts';
 import { isUserError, type Issue } from '../../errors.ts';
 import type { TableDef } from '../../schema/types.ts';
 import { startWorker } from '../../workers/start-worker.ts';
-import { CsvParser, type CsvRecord, type Delimiter } from '../csv-parser.ts';
+import { CsvScanner, type CsvRecordView, type Delimiter } from '../csv-scanner.ts';
 import { mapHeader, type HeaderMapping } from './header-mapping.ts';
 import { RecordReader } from './record-reader.ts';
 import { PackedRowsBuilder, type PackedRows } from './packed-rows.ts';
@@ -48,6 +49,9 @@ export const WORKER_FROM_BYTES = 8 * 1024 * 1024;
 /** Batches the reader may be ahead of the writer. */
 const AHEAD = 2;
 
+/** Bytes read from the file at a time. */
+const READ_BYTES = 1 << 20;
+
 /** Reads the whole file, emitting messages; `credit()` resolves when another batch may be sent. */
 export async function produceBatches(
   setup: CsvReaderSetup,
@@ -55,45 +59,54 @@ export async function produceBatches(
   credit: () => Promise<void>,
 ): Promise<void> {
   try {
-    const parser = new CsvParser(setup.delimiter);
-    const dialect = dialectFor(setup.kind);
-    const stream = createReadStream(setup.file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+    const scanner = new CsvScanner(setup.delimiter);
+    const values = bulkValuesFor(setup.kind);
     let mapping: HeaderMapping | undefined;
-    const rows = new PackedRowsBuilder();
+    let rows: PackedRowsBuilder | undefined;
     let reader: RecordReader | undefined;
     let rejected: Extract<CsvReaderMessage, { type: 'batch' }>['rejected'] = [];
     let rowsRead = 0;
     let bytesRead = 0;
     const send = async () => {
       await credit();
-      emit({ type: 'batch', rows: rows.take(), rejected, rowsRead, bytesRead });
+      emit({ type: 'batch', rows: rows!.take(), rejected, rowsRead, bytesRead });
       rejected = [];
     };
-    const handle = async (record: CsvRecord) => {
+    /** Returns true when the batch is full: the scan pauses while it is sent. */
+    const handle = (record: CsvRecordView): boolean => {
       if (!mapping) {
-        mapping = mapHeader(record.fields, setup.table, setup.mode, setup.mapping);
-        reader = new RecordReader(mapping, setup.table, setup.mode, dialect);
-        emit({ type: 'header', header: record.fields, mapping });
-        return;
+        const header = record.texts();
+        mapping = mapHeader(header, setup.table, setup.mode, setup.mapping);
+        reader = new RecordReader(mapping, setup.table, setup.mode, values);
+        rows = new PackedRowsBuilder(setup.kind, mapping.columns.length);
+        emit({ type: 'header', header, mapping });
+        return false;
       }
       rowsRead++;
-      const result = reader!.read(record);
-      if (Array.isArray(result)) rejected.push({ rejections: result, fields: record.fields });
-      else rows.add(record.line, result, reader!.values, mapping.columns.length);
-      if (rows.count >= setup.batchRows) await send();
+      const result = reader!.read(record, rows!);
+      if (Array.isArray(result)) rejected.push({ rejections: result, fields: record.texts() });
+      return rows!.count >= setup.batchRows;
     };
+    const drain = async (final: boolean) => {
+      while (scanner.drain(final, handle)) await send();
+      // Rejections travel chunk by chunk, so a file of bad rows reaches --max-errors early.
+      if (rejected.length > 0) await send();
+    };
+    const file = await open(setup.file, 'r');
     try {
-      for await (const chunk of stream as AsyncIterable<string>) {
-        bytesRead = stream.bytesRead;
-        for (const record of parser.push(chunk)) await handle(record);
-        // Rejections travel chunk by chunk, so a file of bad rows reaches --max-errors early.
-        if (rejected.length > 0) await send();
+      const chunk = Buffer.allocUnsafeSlow(READ_BYTES);
+      for (;;) {
+        const { bytesRead: read } = await file.read(chunk, 0, READ_BYTES, null);
+        if (read === 0) break;
+        bytesRead += read;
+        scanner.push(chunk.subarray(0, read));
+        await drain(false);
       }
-      for (const record of parser.end()) await handle(record);
+      await drain(true);
     } finally {
-      stream.destroy();
+      await file.close();
     }
-    if (rows.count > 0 || rejected.length > 0) await send();
+    if ((rows?.count ?? 0) > 0) await send();
     emit({ type: 'end', rowsRead, bytesRead });
   } catch (error) {
     emit(

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
-import { STAGE, TableWriter, type BatchOutcome, type StagedRow } from './table-writer.ts';
+import { STAGE, TableWriter, type BatchOutcome, type RowBatch, type StagedRow } from './table-writer.ts';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -18,7 +18,7 @@ export class PostgresTableWriter extends TableWriter {
     await this.run(sql`CREATE TEMP TABLE ${this.stage} (${this.stageColumnsDdl()})`);
   }
 
-  private async copy(rows: StagedRow[], into: 'stage' | 'target'): Promise<void> {
+  private async copy(source: Iterable<string | Uint8Array>, into: 'stage' | 'target'): Promise<void> {
     if (this.ctx.connection.kind !== 'postgres')
       throw new Error('PostgresTableWriter needs a PostgreSQL connection');
     // Identifiers come from the validated schema (lowercase letters, digits, _), so quoting them is safe.
@@ -28,25 +28,26 @@ export class PostgresTableWriter extends TableWriter {
         ? `COPY ${STAGE} (_line, _op, ${names}) FROM STDIN`
         : `COPY data."${this.ctx.table.name}" (${names}) FROM STDIN`;
     const copy = this.ctx.connection.client.query(copyFrom(statement));
-    await pipeline(Readable.from(copyLines(rows, into === 'stage')), copy);
+    await pipeline(Readable.from(source), copy);
   }
 
   protected fillStage(rows: StagedRow[]): Promise<void> {
-    return this.copy(rows, 'stage');
+    return this.copy(copyLines(rows, true), 'stage');
   }
 
-  override async writeBatch(rows: StagedRow[]): Promise<BatchOutcome> {
-    if (this.ctx.mode !== 'insert') return super.writeBatch(rows);
+  override async writeBatch(batch: RowBatch): Promise<BatchOutcome> {
+    if (this.ctx.mode !== 'insert') return super.writeBatch(batch);
     await this.run(sql`SAVEPOINT baton_batch`);
     try {
-      await this.copy(rows, 'target');
+      const ready = batch.copyText();
+      await this.copy(ready ? [ready] : copyLines(batch.rows(), false), 'target');
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
       await this.run(sql`ROLLBACK TO SAVEPOINT baton_batch`);
-      return super.writeBatch(rows);
+      return super.writeBatch(batch);
     }
     await this.run(sql`RELEASE SAVEPOINT baton_batch`);
-    return { inserted: rows.length, updated: 0, deleted: 0, notFound: 0, duplicates: 0, rejections: [] };
+    return { inserted: batch.count, updated: 0, deleted: 0, notFound: 0, duplicates: 0, rejections: [] };
   }
 }
 

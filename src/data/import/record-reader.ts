@@ -1,75 +1,81 @@
-import type { SqlDialect } from '../../db/dialect.ts';
+import type { BulkValues } from '../../db/bulk-values.ts';
 import type { TableDef } from '../../schema/types.ts';
-import type { CsvRecord } from '../csv-parser.ts';
-import { CellRejection, cellEncoder, type CellEncoder } from './cell-encoder.ts';
+import type { CsvRecordView } from '../csv-scanner.ts';
+import { fieldEncoder, type FieldEncoder } from './field-encoder.ts';
 import type { HeaderMapping } from './header-mapping.ts';
+import type { PackedRowsBuilder } from './packed-rows.ts';
 import type { StagedRow } from './table-writer.ts';
 import type { ImportMode, Rejection } from './types.ts';
 
+const U = 117;
+const D = 100;
+
 /**
- * Checks CSV records against the mapped columns and encodes their values for the database. Everything
- * that depends only on the columns (encoders, which ones are keys) is worked out once, not per row.
+ * Checks CSV records against the mapped columns and writes their encoded values into a packed batch.
+ * Everything that depends only on the columns (encoders, which ones are keys) is worked out once, not per
+ * row; a record's text is decoded only to report what is wrong with it.
  */
 export class RecordReader {
-  private readonly encoders: CellEncoder[];
+  private readonly encoders: FieldEncoder[];
   private readonly isKey: boolean[];
-  private readonly nulls: Array<string | null>;
-  /** The last accepted record's encoded values (reused from row to row: reading makes no array per row). */
-  readonly values: Array<string | null>;
 
   constructor(
     private readonly mapping: HeaderMapping,
     table: TableDef,
     private readonly mode: ImportMode,
-    dialect: SqlDialect,
+    dialect: BulkValues,
   ) {
-    this.encoders = mapping.columns.map(({ column }) => cellEncoder(column, dialect));
+    this.encoders = mapping.columns.map(({ column }) => fieldEncoder(column, dialect));
     this.isKey = mapping.columns.map(({ column }) => table.primaryKey.includes(column.name));
-    this.nulls = mapping.columns.map(({ column }) => dialect.encodeForBulk(column.type, null));
-    this.values = new Array<string | null>(mapping.columns.length);
   }
 
-  /** Reads one record into `values`; returns its change kind, or the reasons it is rejected. */
-  read(record: CsvRecord): 'u' | 'd' | Rejection[] {
+  /** Adds one record to `out`; returns its change kind, or the reasons it is rejected (`out` unchanged). */
+  read(record: CsvRecordView, out: PackedRowsBuilder): 'u' | 'd' | Rejection[] {
     const { mapping } = this;
-    if (record.error) return [{ line: record.line, column: null, value: null, reason: record.error }];
-    if (record.fields.length !== mapping.width) {
-      const reason = `expected ${mapping.width} fields as in the header, found ${record.fields.length}`;
-      return [{ line: record.line, column: null, value: null, reason }];
+    const line = record.line;
+    if (record.error) return [{ line, column: null, value: null, reason: record.error }];
+    if (record.count !== mapping.width) {
+      const reason = `expected ${mapping.width} fields as in the header, found ${record.count}`;
+      return [{ line, column: null, value: null, reason }];
     }
     let op: 'u' | 'd' = this.mode === 'delete' ? 'd' : 'u';
     let problems: Rejection[] | undefined;
-    if (mapping.changeField !== undefined) {
-      const change = record.fields[mapping.changeField] ?? null;
-      if (change === 'u' || change === 'd') op = change;
+    const change = mapping.changeField;
+    if (change !== undefined) {
+      const at = record.starts[change]!;
+      const code = record.ends[change]! - at === 1 ? record.bytes[at] : undefined;
+      if (code === U || code === D) op = code === U ? 'u' : 'd';
       else {
-        const hint = change === 'U' || change === 'D' ? ' (lowercase)' : '';
+        const value = record.text(change);
+        const hint = value === 'U' || value === 'D' ? ' (lowercase)' : '';
         const reason = `must be u (upsert) or d (delete)${hint}`;
-        (problems ??= []).push({ line: record.line, column: '_change', value: change, reason });
+        (problems ??= []).push({ line, column: '_change', value, reason });
       }
     }
+    out.beginRow();
     for (let i = 0; i < mapping.columns.length; i++) {
       const isKey = this.isKey[i]!;
       if (op === 'd' && !isKey) {
-        this.values[i] = this.nulls[i]!;
+        out.nullValue();
         continue;
       }
-      const text = record.fields[mapping.columns[i]!.field] ?? null;
-      const encoded = this.encoders[i]!(text);
-      if (encoded instanceof CellRejection) {
-        const column = mapping.columns[i]!.column.name;
-        (problems ??= []).push({ line: record.line, column, value: text, reason: encoded.reason });
-      } else if (isKey && encoded === this.nulls[i]) {
-        const column = mapping.columns[i]!.column.name;
+      const field = mapping.columns[i]!.field;
+      const reason = this.encoders[i]!(record, field, out);
+      if (reason !== undefined || (isKey && out.lastWasNull)) {
         (problems ??= []).push({
-          line: record.line,
-          column,
-          value: text,
-          reason: 'missing primary key value',
+          line,
+          column: mapping.columns[i]!.column.name,
+          value: record.text(field),
+          reason: reason ?? 'missing primary key value',
         });
-      } else this.values[i] = encoded;
+      }
     }
-    return problems ?? op;
+    if (problems) {
+      out.cancelRow();
+      return problems;
+    }
+    out.endRow(line, op);
+    return op;
   }
 }
 
@@ -77,7 +83,7 @@ export class RecordReader {
  * A staged row back as CSV fields in the file's layout, for the rejects file of a row that was valid but
  * refused by the table (a duplicate key): its values print so that an import reads them the same.
  */
-export function rowAsFields(row: StagedRow, mapping: HeaderMapping, dialect: SqlDialect): string[] {
+export function rowAsFields(row: StagedRow, mapping: HeaderMapping, dialect: BulkValues): string[] {
   const fields = new Array<string>(mapping.width).fill('');
   mapping.columns.forEach(({ field }, i) => {
     fields[field] = dialect.bulkValueText(row.values[i] ?? null);

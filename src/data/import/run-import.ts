@@ -9,10 +9,10 @@ import { CsvReader } from './csv-reader.ts';
 import type { HeaderMapping } from './header-mapping.ts';
 import { saveImportResult, startImportRecord } from './import-history.ts';
 import { PostgresTableWriter } from './postgres-writer.ts';
-import { unpackRows } from './packed-rows.ts';
+import { packedBatch } from './packed-rows.ts';
 import { rowAsFields } from './record-reader.ts';
 import { SqliteTableWriter } from './sqlite-writer.ts';
-import type { StagedRow, TableWriter } from './table-writer.ts';
+import type { RowBatch, TableWriter } from './table-writer.ts';
 import {
   IMPORT_MODES,
   type ImportMode,
@@ -22,7 +22,7 @@ import {
 } from './types.ts';
 
 /** Rows handed to the writer at once; with batch commits, the user's batch size instead. */
-const WRITE_BATCH = 50_000;
+const WRITE_BATCH = 10000;
 /** Rejections kept in the report itself; the history keeps up to REJECTIONS_STORED for the rejects CSV. */
 const REJECTIONS_IN_REPORT = 100;
 export const REJECTIONS_STORED = 10_000;
@@ -144,10 +144,11 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
   // One batch is written while the reader works on the next: the writer's database (a PostgreSQL server,
   // or SQLite on this thread) and the reading worker run at the same time.
   let inFlight: Promise<void> = Promise.resolve();
-  const write = async (rows: StagedRow[]) => {
-    const outcome = await writer!.writeBatch(rows);
+  const write = async (batch: RowBatch) => {
+    const outcome = await writer!.writeBatch(batch);
     // Rejections first: when they abort the import, this batch's counts never happened.
-    const byLine = outcome.rejections.length > 0 ? new Map(rows.map((row) => [row.line, row])) : undefined;
+    const byLine =
+      outcome.rejections.length > 0 ? new Map(batch.rows().map((row) => [row.line, row])) : undefined;
     for (const r of outcome.rejections) {
       const row = byLine?.get(r.line);
       reject([r], row ? rowAsFields(row, mapping!, database.dialect) : []);
@@ -159,7 +160,7 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
     report.duplicates += outcome.duplicates;
     if (batchSize && !report.dryRun) {
       await writer!.commit();
-      report.committedRows += rows.length - outcome.rejections.length;
+      report.committedRows += batch.count - outcome.rejections.length;
       await writer!.begin();
     }
   };
@@ -195,7 +196,7 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
       for (const { rejections, fields } of message.rejected) reject(rejections, fields);
       await inFlight;
       if (message.rows.lines.length > 0) {
-        inFlight = write(unpackRows(message.rows));
+        inFlight = write(packedBatch(message.rows));
         // Its failure is awaited (and thrown) at the next batch; until then it must not count as unhandled.
         inFlight.catch(() => undefined);
       }

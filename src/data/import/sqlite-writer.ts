@@ -1,16 +1,33 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
-import { STAGE, TableWriter, duplicateKeyReason, type BatchOutcome, type StagedRow } from './table-writer.ts';
+import {
+  STAGE,
+  TableWriter,
+  duplicateKeyReason,
+  type BatchOutcome,
+  type RowBatch,
+  type StagedRow,
+} from './table-writer.ts';
 import type { Rejection } from './types.ts';
 
+/** SQLite's limit on the parameters of one statement. */
+const MAX_PARAMETERS = 32_766;
+/** Rows per multi-row INSERT: one call binds many rows, which is cheaper than one call per row. */
+const ROWS_PER_INSERT = 32;
+const KEY_CONFLICTS = new Set(['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE']);
+
 /**
- * SQLite: prepared statements in the import's transaction, fed values already encoded for binding. Inserts
- * skip the staging table and go straight into the target with `ON CONFLICT DO NOTHING`, a row that
- * changes nothing being a duplicate key: the fast path that keeps bulk loads near a bare insert loop.
+ * SQLite: prepared statements in the import's transaction, fed values already encoded for binding.
+ * Inserts skip the staging table and go straight into the target, several rows per statement; a
+ * statement that meets a duplicate key is undone by SQLite as a whole, and its rows are then inserted one
+ * by one with `ON CONFLICT DO NOTHING`, a row that changes nothing being the duplicate. That keeps bulk
+ * loads at the speed of a bare insert loop.
  */
 export class SqliteTableWriter extends TableWriter {
   private stageInsert: BetterSqlite3.Statement | undefined;
-  private directInsert: BetterSqlite3.Statement | undefined;
+  private manyInsert: BetterSqlite3.Statement | undefined;
+  private oneInsert: BetterSqlite3.Statement | undefined;
+  private rowsPerInsert = 1;
 
   private get sqlite(): BetterSqlite3.Database {
     if (this.ctx.connection.kind !== 'sqlite') throw new Error('SqliteTableWriter needs a SQLite connection');
@@ -21,16 +38,22 @@ export class SqliteTableWriter extends TableWriter {
     const { dialect, table, columns } = this.ctx;
     await this.run(sql`DROP TABLE IF EXISTS temp.${this.stage}`);
     await this.run(sql`CREATE TEMP TABLE ${this.stage} (${this.stageColumnsDdl()})`);
-    const names = columns.map((c) => `"${c.name}"`).join(', ');
-    const marks = columns.map(() => '?').join(', ');
     // Identifiers come from the validated schema (lowercase letters, digits, _), so quoting them is safe.
+    const names = columns.map((c) => `"${c.name}"`).join(', ');
+    const marks = `(${columns.map(() => '?').join(', ')})`;
     this.stageInsert = this.sqlite.prepare(
-      `INSERT INTO temp.${STAGE} (_line, _op, ${names}) VALUES (?, ?, ${marks})`,
+      `INSERT INTO temp.${STAGE} (_line, _op, ${names}) VALUES (?, ?, ${marks.slice(1)}`,
     );
     if (this.ctx.mode === 'insert') {
-      this.directInsert = this.sqlite.prepare(
-        `INSERT INTO "${dialect.dataTable(table.name)}" (${names}) VALUES (${marks}) ON CONFLICT DO NOTHING`,
+      const target = `"${dialect.dataTable(table.name)}" (${names})`;
+      this.rowsPerInsert = Math.max(
+        1,
+        Math.min(ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / columns.length)),
       );
+      this.manyInsert = this.sqlite.prepare(
+        `INSERT INTO ${target} VALUES ${new Array<string>(this.rowsPerInsert).fill(marks).join(', ')}`,
+      );
+      this.oneInsert = this.sqlite.prepare(`INSERT INTO ${target} VALUES ${marks} ON CONFLICT DO NOTHING`);
     }
   }
 
@@ -40,25 +63,62 @@ export class SqliteTableWriter extends TableWriter {
     return Promise.resolve();
   }
 
-  override async writeBatch(rows: StagedRow[]): Promise<BatchOutcome> {
-    if (this.ctx.mode !== 'insert') return super.writeBatch(rows);
-    const { columns, table } = this.ctx;
-    const statement = this.directInsert!;
-    const keyIndexes = table.primaryKey.map((k) => columns.findIndex((c) => c.name === k));
-    const rejections: Rejection[] = [];
+  override async writeBatch(batch: RowBatch): Promise<BatchOutcome> {
+    if (this.ctx.mode !== 'insert') return super.writeBatch(batch);
+    const values = batch.values();
+    const width = this.ctx.columns.length;
+    const many = this.rowsPerInsert;
     let inserted = 0;
-    for (const row of rows) {
-      if (statement.run(row.values).changes === 1) inserted++;
-      else {
-        const key = keyIndexes.map((i) => row.values[i]).join(', ');
-        rejections.push({
-          line: row.line,
-          column: table.primaryKey.join(', '),
-          value: key,
-          reason: duplicateKeyReason(table, key),
-        });
+    let duplicates: number[] | undefined;
+    let row = 0;
+    for (; row + many <= batch.count; row += many) {
+      try {
+        this.manyInsert!.run(values.slice(row * width, (row + many) * width));
+        inserted += many;
+      } catch (error) {
+        if (!KEY_CONFLICTS.has((error as { code?: string }).code ?? '')) throw error;
+        inserted += this.insertOneByOne(values, row, row + many, (duplicates ??= []));
       }
     }
-    return Promise.resolve({ inserted, updated: 0, deleted: 0, notFound: 0, duplicates: 0, rejections });
+    inserted += this.insertOneByOne(values, row, batch.count, (duplicates ??= []));
+    return Promise.resolve({
+      inserted,
+      updated: 0,
+      deleted: 0,
+      notFound: 0,
+      duplicates: 0,
+      rejections: duplicates.length > 0 ? this.duplicateRejections(batch, duplicates) : [],
+    });
+  }
+
+  /** Inserts rows [from, to) one at a time; pushes the index of each row whose key is already there. */
+  private insertOneByOne(
+    values: Array<string | null>,
+    from: number,
+    to: number,
+    duplicates: number[],
+  ): number {
+    const width = this.ctx.columns.length;
+    let inserted = 0;
+    for (let row = from; row < to; row++) {
+      if (this.oneInsert!.run(values.slice(row * width, (row + 1) * width)).changes === 1) inserted++;
+      else duplicates.push(row);
+    }
+    return inserted;
+  }
+
+  private duplicateRejections(batch: RowBatch, indexes: number[]): Rejection[] {
+    const { columns, table } = this.ctx;
+    const keyIndexes = table.primaryKey.map((k) => columns.findIndex((c) => c.name === k));
+    const rows = batch.rows();
+    return indexes.map((i) => {
+      const key = keyIndexes.map((k) => rows[i]!.values[k]).join(', ');
+      return {
+        line: rows[i]!.line,
+        column: table.primaryKey.join(', '),
+        value: key,
+        reason: duplicateKeyReason(table, key),
+      };
+    });
   }
 }

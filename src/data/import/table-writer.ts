@@ -17,6 +17,29 @@ export interface StagedRow {
   values: Array<string | null>;
 }
 
+/**
+ * Rows handed to a writer at once. They can always be had as staged rows; a batch read from a CSV file
+ * also has them as the bytes of the database's bulk path (see packed-rows.ts), which PostgreSQL sends as
+ * they are.
+ */
+export interface RowBatch {
+  readonly count: number;
+  rows(): StagedRow[];
+  /** Every row's values one row after the other (count × columns), as in `StagedRow.values`. */
+  values(): Array<string | null>;
+  /** Every row's values as COPY text lines (PostgreSQL), when the batch holds them ready. */
+  copyText(): Uint8Array | undefined;
+}
+
+export function stagedBatch(rows: StagedRow[]): RowBatch {
+  return {
+    count: rows.length,
+    rows: () => rows,
+    values: () => rows.flatMap((row) => row.values),
+    copyText: () => undefined,
+  };
+}
+
 export interface BatchOutcome {
   inserted: number;
   updated: number;
@@ -107,8 +130,8 @@ export abstract class TableWriter {
     );
   }
 
-  async writeBatch(rows: StagedRow[]): Promise<BatchOutcome> {
-    await this.fillStage(rows);
+  async writeBatch(batch: RowBatch): Promise<BatchOutcome> {
+    await this.fillStage(batch.rows());
     const outcome = this.ctx.mode === 'insert' ? await this.applyInserts() : await this.applyChanges();
     await this.run(sql`DELETE FROM ${this.stage}`);
     return outcome;

@@ -1,4 +1,4 @@
-import type { Delimiter } from '../csv-parser.ts';
+import type { Delimiter } from '../csv-scanner.ts';
 
 /**
  * - `insert`: new keys only; a key already in the table (or earlier in the file) rejects the row.

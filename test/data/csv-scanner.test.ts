@@ -1,26 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { CsvParser, detectDelimiter, type CsvRecord, type Delimiter } from '../../src/data/csv-parser.ts';
+import {
+  CsvScanner,
+  detectDelimiter,
+  type CsvRecordView,
+  type Delimiter,
+} from '../../src/data/csv-scanner.ts';
 
-function parseAll(text: string, delimiter?: Delimiter, chunkSize = text.length || 1): CsvRecord[] {
-  const parser = new CsvParser(delimiter);
+interface CsvRecord {
+  line: number;
+  fields: Array<string | null>;
+  error?: string;
+}
+
+function decoded(r: CsvRecordView): CsvRecord {
+  return r.error ? { line: r.line, fields: r.texts(), error: r.error } : { line: r.line, fields: r.texts() };
+}
+
+/** Feeds the text's UTF-8 bytes in chunks of `chunkSize`, draining after each, then ends. */
+function parseAll(text: string, delimiter?: Delimiter, chunkSize?: number): CsvRecord[] {
+  const bytes = Buffer.from(text, 'utf8');
+  const size = chunkSize ?? (bytes.length || 1);
+  const scanner = new CsvScanner(delimiter);
   const out: CsvRecord[] = [];
-  for (let i = 0; i < text.length; i += chunkSize) out.push(...parser.push(text.slice(i, i + chunkSize)));
-  out.push(...parser.end());
+  const collect = (r: CsvRecordView) => void out.push(decoded(r));
+  for (let i = 0; i < bytes.length; i += size) {
+    scanner.push(bytes.subarray(i, i + size));
+    scanner.drain(false, collect);
+  }
+  scanner.drain(true, collect);
   return out;
 }
 
-/** Splits the text in two at every position: the records must never depend on where chunks end. */
+/** Splits the bytes in two at every position (inside multi-byte characters too): records must not change. */
 function parseAtEverySplit(text: string, delimiter?: Delimiter): CsvRecord[] {
   const whole = parseAll(text, delimiter);
-  for (let cut = 0; cut <= text.length; cut++) {
-    const parser = new CsvParser(delimiter);
-    const out = [...parser.push(text.slice(0, cut)), ...parser.push(text.slice(cut)), ...parser.end()];
-    expect(out, `split at ${cut}`).toEqual(whole);
+  const bytes = Buffer.from(text, 'utf8');
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const scanner = new CsvScanner(delimiter);
+    const out: CsvRecord[] = [];
+    const collect = (r: CsvRecordView) => void out.push(decoded(r));
+    scanner.push(bytes.subarray(0, cut));
+    scanner.drain(false, collect);
+    scanner.push(bytes.subarray(cut));
+    scanner.drain(false, collect);
+    scanner.drain(true, collect);
+    expect(out, `split at byte ${cut}`).toEqual(whole);
   }
   return whole;
 }
 
-describe('CSV parser', () => {
+describe('CSV scanner', () => {
   it('reads quoted fields, doubled quotes and embedded line breaks with the physical start line', () => {
     const records = parseAtEverySplit('id,note\n1,"say ""hi"""\n2,"two\nlines"\n3,"a,b"\n');
     expect(records).toEqual([
@@ -89,5 +118,36 @@ describe('CSV parser', () => {
     expect(whole).toHaveLength(201);
     for (const size of [1, 2, 3, 7, 64, 1000]) expect(parseAll(text, undefined, size)).toEqual(whole);
     expect(whole[200]).toEqual({ line: 400, fields: ['199', 'name 199\nline2', 'q"199', 'x'] });
+  });
+
+  it('finds the same boundaries in bytes as in text, for any Unicode, at any split', () => {
+    const records = parseAtEverySplit('name,note\n"Zoë ""🎉""",日本語\né,"a\nß"\n');
+    expect(records.map((r) => r.fields)).toEqual([
+      ['name', 'note'],
+      ['Zoë "🎉"', '日本語'],
+      ['é', 'a\nß'],
+    ]);
+  });
+
+  it('pauses after a record when asked and goes on from there', () => {
+    const scanner = new CsvScanner();
+    scanner.push(Buffer.from('a\n1\n2\n3\n'));
+    const seen: string[] = [];
+    expect(scanner.drain(false, (r) => (seen.push(r.text(0)!), r.text(0) === '1'))).toBe(true);
+    expect(seen).toEqual(['a', '1']);
+    // More input may arrive while paused; nothing is lost or repeated.
+    scanner.push(Buffer.from('4'));
+    expect(scanner.drain(false, (r) => void seen.push(r.text(0)!))).toBe(false);
+    expect(scanner.drain(true, (r) => void seen.push(r.text(0)!))).toBe(false);
+    expect(seen).toEqual(['a', '1', '2', '3', '4']);
+  });
+
+  it('keeps a record longer than its buffer whole, and counts fields beyond the first allocation', () => {
+    const long = 'x'.repeat(200_000);
+    const wide = Array.from({ length: 300 }, (_, i) => String(i)).join(',');
+    const records = parseAll(`a,b\n"${long}",1\n${wide}\n`, undefined, 4096);
+    expect(records[1]!.fields).toEqual([long, '1']);
+    expect(records[2]!.fields).toHaveLength(300);
+    expect(records[2]!.fields[299]).toBe('299');
   });
 });
