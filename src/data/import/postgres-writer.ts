@@ -31,6 +31,14 @@ export class PostgresTableWriter extends TableWriter {
     await pipeline(Readable.from(source), copy);
   }
 
+  /**
+   * TRUNCATE, not DELETE: nothing vacuums a temporary table, so deleted rows would pile up and every
+   * later batch would scan them all again.
+   */
+  protected override async clearStage(): Promise<void> {
+    await this.run(sql`TRUNCATE ${this.stage}`);
+  }
+
   protected fillStage(rows: StagedRow[]): Promise<void> {
     return this.copy(copyLines(rows, true), 'stage');
   }

@@ -22,7 +22,7 @@ import {
 } from './types.ts';
 
 /** Rows handed to the writer at once; with batch commits, the user's batch size instead. */
-const WRITE_BATCH = 10000;
+const WRITE_BATCH = 10_000;
 /** Rejections kept in the report itself; the history keeps up to REJECTIONS_STORED for the rejects CSV. */
 const REJECTIONS_IN_REPORT = 100;
 export const REJECTIONS_STORED = 10_000;

@@ -133,8 +133,13 @@ export abstract class TableWriter {
   async writeBatch(batch: RowBatch): Promise<BatchOutcome> {
     await this.fillStage(batch.rows());
     const outcome = this.ctx.mode === 'insert' ? await this.applyInserts() : await this.applyChanges();
-    await this.run(sql`DELETE FROM ${this.stage}`);
+    await this.clearStage();
     return outcome;
+  }
+
+  /** Empties the staging table for the next batch. */
+  protected async clearStage(): Promise<void> {
+    await this.run(sql`DELETE FROM ${this.stage}`);
   }
 
   private async applyInserts(): Promise<BatchOutcome> {
