@@ -1,0 +1,3 @@
+import type { FunctionDef } from './types.ts';
+
+export const CONDITIONAL_FUNCTIONS: FunctionDef[] = [];

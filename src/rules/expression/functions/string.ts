@@ -1,0 +1,3 @@
+import type { FunctionDef } from './types.ts';
+
+export const STRING_FUNCTIONS: FunctionDef[] = [];

@@ -1,0 +1,64 @@
+import type { RawBuilder } from 'kysely';
+import type { DatabaseKind } from '../../../db/bulk-values.ts';
+import type { Value, ValueType } from '../../values.ts';
+
+/**
+ * The contract of a function of the expression language. Each function says which argument types it
+ * takes, what it returns, how it compiles to SQL on each database, and how it evaluates in memory; the
+ * differential tests hold the two equal. Families live one per file next to this one.
+ */
+export type FunctionCategory =
+  'date' | 'string' | 'numeric' | 'conditional' | 'aggregate' | 'window' | 'other';
+
+/**
+ * What an argument accepts: a value type, `number` (integer or decimal), `temporal` (date or datetime),
+ * or `any`. The NULL literal fits every parameter.
+ */
+export type ParamType = ValueType | 'number' | 'temporal' | 'any';
+
+export interface Signature {
+  params: ParamType[];
+  /** The last parameter may repeat (at least once). */
+  variadic?: boolean;
+  /** The result type, fixed or worked out from the argument types. */
+  returns: ValueType | ((args: ValueType[]) => ValueType);
+}
+
+/** An argument compiled to SQL: its value in the database's own representation (see docs/rules.md). */
+export interface SqlArg {
+  sql: RawBuilder<unknown>;
+  type: ValueType;
+}
+
+export interface SqlContext {
+  kind: DatabaseKind;
+  /** A value as a parameter of the given type (typed on PostgreSQL, stored form on SQLite). */
+  param(value: Value, type: ValueType): RawBuilder<unknown>;
+  /** The evaluation's current time (a datetime parameter): GetDate and the *Ago functions use it. */
+  now(): RawBuilder<unknown>;
+}
+
+export interface EvalContext {
+  /** The evaluation's current time, in epoch milliseconds. */
+  now: number;
+}
+
+export interface FunctionDef {
+  /** The canonical spelling (calls are matched without regard to case). */
+  name: string;
+  category: FunctionCategory;
+  /** One line for the function catalogue: what it returns. */
+  summary: string;
+  /** An example call, shown in the catalogue. */
+  example: string;
+  signatures: Signature[];
+  /**
+   * Whether a NULL argument makes the result NULL without calling `evaluate` (true unless said
+   * otherwise). The SQL must behave the same way.
+   */
+  nullPropagating?: boolean;
+  /** False for functions whose result is not reproducible (Random): excluded from differential tests. */
+  deterministic?: boolean;
+  sql(args: SqlArg[], ctx: SqlContext): RawBuilder<unknown>;
+  evaluate(args: Value[], ctx: EvalContext, types: ValueType[]): Value;
+}

@@ -1,0 +1,112 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { FieldRef } from '../scope.ts';
+import type { ValueType } from '../values.ts';
+import type { TypedExpr } from './check.ts';
+import type { SqlContext } from './functions/types.ts';
+
+/**
+ * A checked expression as SQL for one database, every value a parameter. Values are in each database's own
+ * representation (docs/rules.md): on SQLite dates and datetimes are text and booleans 0/1; on
+ * PostgreSQL decimals are `double precision` inside expressions, so that arithmetic gives exactly the
+ * same doubles as SQLite and the in-memory evaluator.
+ */
+export interface ExpressionSqlContext extends SqlContext {
+  /** A column reached from the current row (its links joined by the rule compiler). */
+  field(ref: FieldRef): RawBuilder<unknown>;
+  variable(name: string, type: ValueType): RawBuilder<unknown>;
+  /** A scalar subquery over a collection, selecting what `select` builds inside it. */
+  subquery(
+    node: Extract<TypedExpr, { kind: 'aggregate' }>,
+    select: (inner: ExpressionSqlContext) => RawBuilder<unknown>,
+  ): RawBuilder<unknown>;
+}
+
+/** A column as an expression value: PostgreSQL numerics become doubles (see the module comment). */
+export function columnAsValue(
+  column: RawBuilder<unknown>,
+  type: ValueType,
+  ctx: SqlContext,
+): RawBuilder<unknown> {
+  return ctx.kind === 'postgres' && type === 'decimal' ? sql`CAST(${column} AS double precision)` : column;
+}
+
+/** `a <op> b` for a comparison; strings order by code point on PostgreSQL too. */
+export function comparisonSql(
+  op: '=' | '<>' | '<' | '<=' | '>' | '>=',
+  left: RawBuilder<unknown>,
+  right: RawBuilder<unknown>,
+  operand: ValueType,
+  ctx: SqlContext,
+): RawBuilder<unknown> {
+  const collate = ctx.kind === 'postgres' && operand === 'string' && op !== '=' && op !== '<>';
+  return sql`${left} ${sql.raw(op)} ${collate ? sql`${right} COLLATE "C"` : right}`;
+}
+
+export function expressionSql(node: TypedExpr, ctx: ExpressionSqlContext): RawBuilder<unknown> {
+  const pg = ctx.kind === 'postgres';
+  switch (node.kind) {
+    case 'literal':
+      return node.value === null ? sql`NULL` : ctx.param(node.value, node.type);
+    case 'field':
+      return columnAsValue(ctx.field(node.ref), node.type, ctx);
+    case 'variable':
+      return ctx.variable(node.name, node.type);
+    case 'widen': {
+      const arg = expressionSql(node.arg, ctx);
+      if (node.type === 'decimal')
+        return pg ? sql`CAST(${arg} AS double precision)` : sql`CAST(${arg} AS REAL)`;
+      return pg ? sql`(CAST(${arg} AS timestamp) AT TIME ZONE 'UTC')` : sql`(${arg} || ' 00:00:00.000')`;
+    }
+    case 'unary': {
+      const arg = expressionSql(node.arg, ctx);
+      return node.op === 'not' ? sql`(NOT ${arg})` : sql`(- ${arg})`;
+    }
+    case 'case': {
+      const whens = node.whens.map(
+        (w) => sql`WHEN ${expressionSql(w.when, ctx)} THEN ${expressionSql(w.then, ctx)}`,
+      );
+      const otherwise = node.otherwise ? sql` ELSE ${expressionSql(node.otherwise, ctx)}` : sql``;
+      return sql`(CASE ${sql.join(whens, sql` `)}${otherwise} END)`;
+    }
+    case 'call':
+      return node.fn.sql(
+        node.args.map((a) => ({ sql: expressionSql(a, ctx), type: a.type })),
+        ctx,
+      );
+    case 'aggregate':
+      return ctx.subquery(node, (inner) =>
+        node.fn.sql(
+          node.value ? { sql: expressionSql(node.value, inner), type: node.value.type } : undefined,
+          inner,
+        ),
+      );
+    case 'binary': {
+      const left = expressionSql(node.left, ctx);
+      const right = expressionSql(node.right, ctx);
+      switch (node.op) {
+        case 'and':
+          return sql`(${left} AND ${right})`;
+        case 'or':
+          return sql`(${left} OR ${right})`;
+        case '=':
+        case '<>':
+        case '<':
+        case '<=':
+        case '>':
+        case '>=':
+          return sql`(${comparisonSql(node.op, left, right, node.operand, ctx)})`;
+        case '+':
+          return node.type === 'string' ? sql`(${left} || ${right})` : sql`(${left} + ${right})`;
+        case '-':
+          return sql`(${left} - ${right})`;
+        case '*':
+          return sql`(${left} * ${right})`;
+        // Division by zero is NULL on both (PostgreSQL would raise an error).
+        case '/':
+          return pg ? sql`(${left} / NULLIF(${right}, 0))` : sql`(${left} / ${right})`;
+        case '%':
+          return pg ? sql`mod(${left}, NULLIF(${right}, 0))` : sql`(${left} % ${right})`;
+      }
+    }
+  }
+}

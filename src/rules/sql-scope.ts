@@ -1,0 +1,118 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { SqlDialect } from '../db/dialect.ts';
+import type { LinkDef, TableDef } from '../schema/types.ts';
+import { findTable, type WorkspaceSchema } from '../schema/types.ts';
+import type { ExpressionSqlContext } from './expression/to-sql.ts';
+import type { CollectionRef, FieldRef } from './scope.ts';
+import { sqlParam } from './sql-values.ts';
+import type { Value, ValueType } from './values.ts';
+
+/**
+ * The SQL side of a scope: one table under an alias, plus a LEFT JOIN per link path to one row that the
+ * rule uses (each path joined once, however often it is used). Subqueries over collections get scopes of
+ * their own, correlated with this one. Aliases are `t0`, `t1`… so they never clash with table or column
+ * names; identifiers all come from the schema.
+ */
+export interface SqlRunContext {
+  dialect: SqlDialect;
+  schema: WorkspaceSchema;
+  /** "Now" for GetDate and the *Ago functions, in epoch milliseconds (the run's time). */
+  now: number;
+  /** Values of run variables and saved-filter parameters. */
+  variables: Record<string, Value>;
+}
+
+export class SqlScope {
+  private readonly joins: Array<{ key: string; alias: string; sql: RawBuilder<unknown> }> = [];
+
+  constructor(
+    readonly run: SqlRunContext,
+    readonly table: TableDef,
+    readonly alias: string,
+    private readonly aliases: { next: number } = { next: 1 },
+  ) {}
+
+  static root(run: SqlRunContext, table: TableDef): SqlScope {
+    return new SqlScope(run, table, 't0');
+  }
+
+  private newAlias(): string {
+    return `t${this.aliases.next++}`;
+  }
+
+  /** The alias of the row reached through `links` (joined on first use). */
+  aliasFor(links: LinkDef[]): string {
+    let alias = this.alias;
+    const path: string[] = [];
+    for (const link of links) {
+      path.push(link.name);
+      const key = path.join('.');
+      const target = findTable(this.run.schema, link.table)!;
+      let join = this.joins.find((j) => j.key === key);
+      if (!join) {
+        const joined = this.newAlias();
+        const on = sql.join(
+          link.on.map(
+            (pair) => sql`${sql.ref(`${joined}.${pair.to}`)} = ${sql.ref(`${alias}.${pair.from}`)}`,
+          ),
+          sql` AND `,
+        );
+        join = {
+          key,
+          alias: joined,
+          sql: sql`LEFT JOIN ${this.run.dialect.dataTableRef(target.name)} AS ${sql.id(joined)} ON ${on}`,
+        };
+        this.joins.push(join);
+      }
+      alias = join.alias;
+    }
+    return alias;
+  }
+
+  column(ref: FieldRef): RawBuilder<unknown> {
+    return sql.ref(`${this.aliasFor(ref.links)}.${ref.column.name}`);
+  }
+
+  /** `data_x AS t0 LEFT JOIN …`: the FROM clause, once the rule has been compiled. */
+  from(): RawBuilder<unknown> {
+    const base = sql`${this.run.dialect.dataTableRef(this.table.name)} AS ${sql.id(this.alias)}`;
+    return this.joins.length === 0
+      ? base
+      : sql`${base} ${sql.join(
+          this.joins.map((j) => j.sql),
+          sql` `,
+        )}`;
+  }
+
+  /** A scope over a collection's rows, and the condition that ties them to the current row. */
+  child(collection: CollectionRef): { scope: SqlScope; correlation: RawBuilder<unknown> } {
+    const parentAlias = this.aliasFor(collection.links);
+    const scope = new SqlScope(this.run, collection.table, this.newAlias(), this.aliases);
+    const correlation = sql.join(
+      collection.link.on.map(
+        (pair) => sql`${sql.ref(`${scope.alias}.${pair.to}`)} = ${sql.ref(`${parentAlias}.${pair.from}`)}`,
+      ),
+      sql` AND `,
+    );
+    return { scope, correlation };
+  }
+
+  param(value: Value, type: ValueType): RawBuilder<unknown> {
+    return sqlParam(this.run.dialect.kind, value, type);
+  }
+
+  expressionContext(): ExpressionSqlContext {
+    return {
+      kind: this.run.dialect.kind,
+      param: (value, type) => this.param(value, type),
+      now: () => this.param(this.run.now, 'datetime'),
+      field: (ref) => this.column(ref),
+      variable: (name, type) => this.param(this.run.variables[name] ?? null, type),
+      subquery: (node, select) => {
+        const { scope, correlation } = this.child(node.collection);
+        const value = select(scope.expressionContext());
+        return sql`(SELECT ${value} FROM ${scope.from()} WHERE ${correlation})`;
+      },
+    };
+  }
+}
