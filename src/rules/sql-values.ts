@@ -26,7 +26,7 @@ export function sqlParam(kind: DatabaseKind, value: Value, type: ValueType): Raw
       case 'datetime':
         return sql`${formatSqliteDatetime(value as number)}`;
       case 'integer':
-        return sql`${BigInt(value as number)}`;
+        return sql`${BigInt(value)}`;
       default:
         return sql`${value}`;
     }
@@ -38,6 +38,8 @@ export function sqlParam(kind: DatabaseKind, value: Value, type: ValueType): Raw
 /** A value read back from either driver as a rule value of `type`. */
 export function fromSql(type: ValueType, raw: unknown): Value {
   if (raw === null || raw === undefined) return null;
+  const scalar = raw as string | number | bigint;
+  const text = () => String(scalar);
   switch (type) {
     case 'boolean':
       return raw === true || raw === 't' || (typeof raw !== 'boolean' && Number(raw) !== 0);
@@ -46,12 +48,12 @@ export function fromSql(type: ValueType, raw: unknown): Value {
       return Number(raw);
     case 'datetime': {
       if (raw instanceof Date) return raw.getTime();
-      const text = String(raw);
-      return Date.parse(/[zZ]|[+-]\d\d(:?\d\d)?$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
+      const iso = text();
+      return Date.parse(/[zZ]|[+-]\d\d(:?\d\d)?$/.test(iso) ? iso : `${iso.replace(' ', 'T')}Z`);
     }
     case 'date':
-      return raw instanceof Date ? raw.toISOString().slice(0, 10) : String(raw).slice(0, 10);
+      return raw instanceof Date ? raw.toISOString().slice(0, 10) : text().slice(0, 10);
     default:
-      return String(raw);
+      return text();
   }
 }
