@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { BatonConfig } from '../config.ts';
 import { UserError } from '../errors.ts';
+import { registerSqliteUdfs } from '../rules/expression/functions/sqlite-udfs.ts';
 import { dialectFor, type DatabaseKind, type SqlDialect } from './dialect.ts';
 import { batonMigrations } from './migrations/index.ts';
 import type { BatonTables } from './tables.ts';
@@ -48,6 +49,7 @@ export function openSqliteConnection(file: string): BetterSqlite3.Database {
   connection.pragma('foreign_keys = ON');
   // 64 MiB of page cache (the default is 2 MiB): bulk writes and large scans touch far more pages.
   connection.pragma('cache_size = -65536');
+  registerSqliteUdfs(connection);
   return connection;
 }
 

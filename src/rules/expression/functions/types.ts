@@ -62,3 +62,15 @@ export interface FunctionDef {
   sql(args: SqlArg[], ctx: SqlContext): RawBuilder<unknown>;
   evaluate(args: Value[], ctx: EvalContext, types: ValueType[]): Value;
 }
+
+/**
+ * A function SQLite lacks, given to every SQLite connection Baton opens (better-sqlite3 runs it in
+ * process). Only for what SQLite cannot express exactly in SQL (digests, Unicode case mapping…): a call
+ * per row costs more than built-in SQL. Names start with `baton_`; implementations are deterministic and
+ * share their code with the function's `evaluate`, so both give the same result by construction.
+ */
+export interface SqliteUdf {
+  name: `baton_${string}`;
+  /** Called with SQLite values: text as strings, INTEGER as numbers, REAL as numbers, NULL as null. */
+  fn: (...args: never[]) => string | number | bigint | null;
+}
