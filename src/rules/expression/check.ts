@@ -254,6 +254,7 @@ class Checker {
       const fits = types.every((t, i) => accepts(params[Math.min(i, params.length - 1)]!, t));
       if (!fits) continue;
       const type = typeof signature.returns === 'function' ? signature.returns(types) : signature.returns;
+      if (type === undefined) continue;
       const widened = args.map((a, i) =>
         widenTo(a, paramTarget(params[Math.min(i, params.length - 1)]!, a.type)),
       );

@@ -20,8 +20,12 @@ export interface Signature {
   params: ParamType[];
   /** The last parameter may repeat (at least once). */
   variadic?: boolean;
-  /** The result type, fixed or worked out from the argument types. */
-  returns: ValueType | ((args: ValueType[]) => ValueType);
+  /**
+   * The result type, fixed or worked out from the argument types; a function returning undefined says
+   * these argument types do not go together (say, a string and a number for one result), and the call is
+   * refused with the signatures listed.
+   */
+  returns: ValueType | ((args: ValueType[]) => ValueType | undefined);
 }
 
 /** An argument compiled to SQL: its value in the database's own representation (see docs/rules.md). */
