@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import type { DatabaseKind } from '../../db/bulk-values.ts';
 import type { FieldRef } from '../scope.ts';
 import type { ValueType } from '../values.ts';
 import type { TypedExpr } from './check.ts';
@@ -30,15 +31,25 @@ export function columnAsValue(
   return ctx.kind === 'postgres' && type === 'decimal' ? sql`CAST(${column} AS double precision)` : column;
 }
 
+/** A value's SQL as a wider type: an integer as a decimal, a date as a datetime (its midnight UTC). */
+export function widenSql(value: RawBuilder<unknown>, from: ValueType, to: ValueType, kind: DatabaseKind): RawBuilder<unknown> {
+  const pg = kind === 'postgres';
+  if (from === 'integer' && to === 'decimal') return pg ? sql`CAST(${value} AS double precision)` : sql`CAST(${value} AS REAL)`;
+  if (from === 'date' && to === 'datetime') {
+    return pg ? sql`(CAST(${value} AS timestamp) AT TIME ZONE 'UTC')` : sql`(${value} || ' 00:00:00.000')`;
+  }
+  return value;
+}
+
 /** `a <op> b` for a comparison; strings order by code point on PostgreSQL too. */
 export function comparisonSql(
   op: '=' | '<>' | '<' | '<=' | '>' | '>=',
   left: RawBuilder<unknown>,
   right: RawBuilder<unknown>,
   operand: ValueType,
-  ctx: SqlContext,
+  kind: DatabaseKind,
 ): RawBuilder<unknown> {
-  const collate = ctx.kind === 'postgres' && operand === 'string' && op !== '=' && op !== '<>';
+  const collate = kind === 'postgres' && operand === 'string' && op !== '=' && op !== '<>';
   return sql`${left} ${sql.raw(op)} ${collate ? sql`${right} COLLATE "C"` : right}`;
 }
 
@@ -51,12 +62,8 @@ export function expressionSql(node: TypedExpr, ctx: ExpressionSqlContext): RawBu
       return columnAsValue(ctx.field(node.ref), node.type, ctx);
     case 'variable':
       return ctx.variable(node.name, node.type);
-    case 'widen': {
-      const arg = expressionSql(node.arg, ctx);
-      if (node.type === 'decimal')
-        return pg ? sql`CAST(${arg} AS double precision)` : sql`CAST(${arg} AS REAL)`;
-      return pg ? sql`(CAST(${arg} AS timestamp) AT TIME ZONE 'UTC')` : sql`(${arg} || ' 00:00:00.000')`;
-    }
+    case 'widen':
+      return widenSql(expressionSql(node.arg, ctx), node.arg.type, node.type, ctx.kind);
     case 'unary': {
       const arg = expressionSql(node.arg, ctx);
       return node.op === 'not' ? sql`(NOT ${arg})` : sql`(- ${arg})`;
@@ -94,7 +101,7 @@ export function expressionSql(node: TypedExpr, ctx: ExpressionSqlContext): RawBu
         case '<=':
         case '>':
         case '>=':
-          return sql`(${comparisonSql(node.op, left, right, node.operand, ctx)})`;
+          return sql`(${comparisonSql(node.op, left, right, node.operand, ctx.kind)})`;
         case '+':
           return node.type === 'string' ? sql`(${left} || ${right})` : sql`(${left} + ${right})`;
         case '-':
