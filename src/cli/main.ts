@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './commands/demo.ts';
 import { importCommand } from './commands/import.ts';
+import { rulesCommand } from './commands/rules.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { startCommands } from './commands/start.ts';
 import { EXIT_OK, EXIT_USER_ERROR, reportError } from './output.ts';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   schemaCommand(program);
   importCommand(program);
   demoCommand(program);
+  rulesCommand(program);
   return program;
 }
 

@@ -39,4 +39,20 @@ export interface BatonTables {
     /** The rejected record's fields as a JSON array, to rebuild a rejects CSV. */
     record: string;
   };
+  saved_filters: {
+    id: string;
+    label: string;
+    description: string | null;
+    dimension: string;
+    /** The rule as JSON. */
+    rule: string;
+    /** The declared parameters as JSON: [{ name, type, label?, default? }]. */
+    parameters: string;
+    shared: number | boolean;
+    favorite: number | boolean;
+    /** The user who saved it (null until users exist). */
+    owner: string | null;
+    created_at: string;
+    updated_at: string;
+  };
 }

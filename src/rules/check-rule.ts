@@ -3,7 +3,14 @@ import type { TableDef, WorkspaceSchema } from '../schema/types.ts';
 import { checkExpression, widenTo, type TypedExpr } from './expression/check.ts';
 import { AGGREGATE_DEFS, AGGREGATES, type AggregateName } from './expression/functions/aggregate.ts';
 import { ExpressionError } from './expression/syntax.ts';
-import { baseOf, likePatternProblem, operatorMismatch, OPERATORS, valueArity, type Operator } from './operators.ts';
+import {
+  baseOf,
+  likePatternProblem,
+  operatorMismatch,
+  OPERATORS,
+  valueArity,
+  type Operator,
+} from './operators.ts';
 import type { CheckedRule, Operand, RuleParameters } from './rule.ts';
 import { Scope } from './scope.ts';
 import { comparisonType, type Value, type ValueType } from './values.ts';
@@ -93,10 +100,15 @@ class RuleChecker {
   check(raw: unknown, scope: Scope, path: string, depth = 0): CheckedRule | undefined {
     if (depth > MAX_DEPTH) return this.add(path, `groups nest deeper than ${MAX_DEPTH} levels`);
     if (++this.conditions > MAX_CONDITIONS) {
-      return this.conditions === MAX_CONDITIONS + 1 ? this.add(path, `a rule holds at most ${MAX_CONDITIONS} conditions`) : undefined;
+      return this.conditions === MAX_CONDITIONS + 1
+        ? this.add(path, `a rule holds at most ${MAX_CONDITIONS} conditions`)
+        : undefined;
     }
-    if (!isRecord(raw)) return this.add(path, 'expected a condition or a group ({ and: [...] }, { field, op, value }…)');
-    const kinds = ['and', 'or', 'except', 'field', 'expr', 'exists', 'notExists', 'aggregate'].filter((k) => k in raw);
+    if (!isRecord(raw))
+      return this.add(path, 'expected a condition or a group ({ and: [...] }, { field, op, value }…)');
+    const kinds = ['and', 'or', 'except', 'field', 'expr', 'exists', 'notExists', 'aggregate'].filter(
+      (k) => k in raw,
+    );
     if (kinds.length !== 1) {
       return this.add(
         path,
@@ -117,7 +129,8 @@ class RuleChecker {
       aggregate: ['aggregate', 'of', 'where', 'op', 'value'],
     };
     for (const key of Object.keys(raw)) {
-      if (!allowed[kind]!.includes(key)) this.add(`${path}.${key}`, `unexpected key "${key}" in a ${kind} condition`);
+      if (!allowed[kind]!.includes(key))
+        this.add(`${path}.${key}`, `unexpected key "${key}" in a ${kind} condition`);
     }
     switch (kind) {
       case 'and':
@@ -134,7 +147,13 @@ class RuleChecker {
     }
   }
 
-  private group(kind: 'and' | 'or' | 'except', raw: unknown, scope: Scope, path: string, depth: number): CheckedRule | undefined {
+  private group(
+    kind: 'and' | 'or' | 'except',
+    raw: unknown,
+    scope: Scope,
+    path: string,
+    depth: number,
+  ): CheckedRule | undefined {
     if (!Array.isArray(raw)) return this.add(`${path}.${kind}`, 'expected a list of conditions');
     if (raw.length === 0) {
       if (kind === 'and') return { kind: 'all' };
@@ -147,23 +166,39 @@ class RuleChecker {
     return checked.length === 1 ? checked[0]! : { kind: 'group', op: kind, rules: checked };
   }
 
-  private exists(kind: 'exists' | 'notExists', raw: Record<string, unknown>, scope: Scope, path: string, depth: number): CheckedRule | undefined {
+  private exists(
+    kind: 'exists' | 'notExists',
+    raw: Record<string, unknown>,
+    scope: Scope,
+    path: string,
+    depth: number,
+  ): CheckedRule | undefined {
     const link = raw[kind];
-    if (typeof link !== 'string' || link === '') return this.add(`${path}.${kind}`, 'expected the name of a one-to-many link');
+    if (typeof link !== 'string' || link === '')
+      return this.add(`${path}.${kind}`, 'expected the name of a one-to-many link');
     const collection = scope.collection(link.split('.'));
     if (typeof collection === 'string') return this.add(`${path}.${kind}`, collection);
-    const where = raw.where === undefined ? undefined : this.check(raw.where, scope.inside(collection), `${path}.where`, depth + 1);
+    const where =
+      raw.where === undefined
+        ? undefined
+        : this.check(raw.where, scope.inside(collection), `${path}.where`, depth + 1);
     if (raw.where !== undefined && !where) return undefined;
     return { kind: 'exists', collection, where, negated: kind === 'notExists' };
   }
 
-  private aggregate(raw: Record<string, unknown>, scope: Scope, path: string, depth: number): CheckedRule | undefined {
+  private aggregate(
+    raw: Record<string, unknown>,
+    scope: Scope,
+    path: string,
+    depth: number,
+  ): CheckedRule | undefined {
     const name = raw.aggregate;
     if (typeof name !== 'string' || !(AGGREGATES as readonly string[]).includes(name)) {
       return this.add(`${path}.aggregate`, `expected one of ${AGGREGATES.join(', ')}`);
     }
     const fn = AGGREGATE_DEFS[name as AggregateName];
-    if (typeof raw.of !== 'string' || raw.of === '') return this.add(`${path}.of`, 'expected a collection path such as purchases.amount');
+    if (typeof raw.of !== 'string' || raw.of === '')
+      return this.add(`${path}.of`, 'expected a collection path such as purchases.amount');
     const parts = raw.of.split('.');
     let found: { collection: Exclude<ReturnType<Scope['collection']>, string>; rest: string[] } | undefined;
     let problem = '';
@@ -184,16 +219,25 @@ class RuleChecker {
     }
     const type = fn.returns(value?.type);
     if (!type) return this.add(`${path}.of`, `${name} does not apply to a ${value?.type ?? 'collection'}`);
-    const where = raw.where === undefined ? undefined : this.check(raw.where, inner, `${path}.where`, depth + 1);
+    const where =
+      raw.where === undefined ? undefined : this.check(raw.where, inner, `${path}.where`, depth + 1);
     if (raw.where !== undefined && !where) return undefined;
     const left: Operand = { kind: 'aggregate', fn, collection: found.collection, value, where, type };
     return this.comparison(left, raw.op, raw.value, 'value' in raw, scope, path);
   }
 
-  private compare(kind: 'field' | 'expr', raw: Record<string, unknown>, scope: Scope, path: string): CheckedRule | undefined {
+  private compare(
+    kind: 'field' | 'expr',
+    raw: Record<string, unknown>,
+    scope: Scope,
+    path: string,
+  ): CheckedRule | undefined {
     const source = raw[kind];
     if (typeof source !== 'string' || source.trim() === '') {
-      return this.add(`${path}.${kind}`, kind === 'field' ? 'expected a field name such as country or store.region' : 'expected an expression');
+      return this.add(
+        `${path}.${kind}`,
+        kind === 'field' ? 'expected a field name such as country or store.region' : 'expected an expression',
+      );
     }
     let left: Operand;
     if (kind === 'field') {
@@ -240,14 +284,21 @@ class RuleChecker {
     if (!hasValue) return this.add(`${path}.value`, `${op} needs a value`);
     let raws: unknown[];
     if (arity === 'list') {
-      if (!Array.isArray(rawValue) || rawValue.length === 0) return this.add(`${path}.value`, `${op} needs a list of one or more values`);
-      if (rawValue.length > MAX_LIST) return this.add(`${path}.value`, `${op} takes at most ${MAX_LIST} values`);
+      if (!Array.isArray(rawValue) || rawValue.length === 0)
+        return this.add(`${path}.value`, `${op} needs a list of one or more values`);
+      if (rawValue.length > MAX_LIST)
+        return this.add(`${path}.value`, `${op} takes at most ${MAX_LIST} values`);
       raws = rawValue;
     } else if (arity === 2) {
-      if (!Array.isArray(rawValue) || rawValue.length !== 2) return this.add(`${path}.value`, `${op} needs two values: [low, high]`);
+      if (!Array.isArray(rawValue) || rawValue.length !== 2)
+        return this.add(`${path}.value`, `${op} needs two values: [low, high]`);
       raws = rawValue;
     } else {
-      if (Array.isArray(rawValue)) return this.add(`${path}.value`, `${op} takes one value, not a list${op === 'eq' ? ' (use in)' : ''}`);
+      if (Array.isArray(rawValue))
+        return this.add(
+          `${path}.value`,
+          `${op} takes one value, not a list${op === 'eq' ? ' (use in)' : ''}`,
+        );
       raws = [rawValue];
     }
     const values: Operand[] = [];
@@ -265,28 +316,48 @@ class RuleChecker {
       values.push(value);
     });
     if (values.length !== raws.length) return undefined;
-    return { kind: 'compare', left: widenOperand(left, type), base, negated, values: values.map((v) => widenOperand(v, type)), type };
+    return {
+      kind: 'compare',
+      left: widenOperand(left, type),
+      base,
+      negated,
+      values: values.map((v) => widenOperand(v, type)),
+      type,
+    };
   }
 
-  private value(raw: unknown, type: ValueType, scope: Scope, path: string, isPattern: boolean): Operand | undefined {
+  private value(
+    raw: unknown,
+    type: ValueType,
+    scope: Scope,
+    path: string,
+    isPattern: boolean,
+  ): Operand | undefined {
     if (isRecord(raw)) {
       if ('param' in raw) {
         const name = raw.param;
-        if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return this.add(`${path}.param`, 'expected a parameter name (letters, digits, _)');
+        if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+          return this.add(`${path}.param`, 'expected a parameter name (letters, digits, _)');
         const declared = this.parameters[name];
-        if (declared && !comparisonType(declared, type)) return this.add(`${path}.param`, `parameter ${name} is a ${declared}; it cannot be compared with a ${type}`);
+        if (declared && !comparisonType(declared, type))
+          return this.add(
+            `${path}.param`,
+            `parameter ${name} is a ${declared}; it cannot be compared with a ${type}`,
+          );
         this.parameters[name] ??= type;
         return { kind: 'param', name, declared: this.parameters[name], type: this.parameters[name] };
       }
       if ('expr' in raw) {
-        if (isPattern) return this.add(path, 'like takes a literal pattern or a parameter, not an expression');
+        if (isPattern)
+          return this.add(path, 'like takes a literal pattern or a parameter, not an expression');
         if (typeof raw.expr !== 'string') return this.add(`${path}.expr`, 'expected an expression');
         const expr = this.expression(raw.expr, scope, `${path}.expr`);
         return expr && { kind: 'expr', expr, type: expr.type };
       }
       return this.add(path, 'expected a value, { expr: "…" } or { param: name }');
     }
-    if (raw === null || raw === undefined) return this.add(path, 'an empty value matches nothing: use isEmpty or isNotEmpty');
+    if (raw === null || raw === undefined)
+      return this.add(path, 'an empty value matches nothing: use isEmpty or isNotEmpty');
     const literal = literalFor(type, raw);
     if ('problem' in literal) return this.add(path, literal.problem);
     if (isPattern) {
@@ -306,7 +377,12 @@ function widenOperand(operand: Operand, type: ValueType): Operand {
 }
 
 /** Checks a rule over a dimension; throws a ValidationError listing every problem with its path. */
-export function checkRule(schema: WorkspaceSchema, dimension: TableDef, raw: unknown, options: RuleCheckOptions = {}): CheckedRuleResult {
+export function checkRule(
+  schema: WorkspaceSchema,
+  dimension: TableDef,
+  raw: unknown,
+  options: RuleCheckOptions = {},
+): CheckedRuleResult {
   const checker = new RuleChecker(schema, options.parameters ?? {});
   const rule = checker.check(raw, new Scope(schema, dimension), 'rule');
   if (!rule || checker.issues.length > 0) throw new ValidationError('The rule', checker.issues);

@@ -33,7 +33,8 @@ export const OPERATORS = [
 ] as const;
 export type Operator = (typeof OPERATORS)[number];
 
-export type BaseOperator = 'eq' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'between' | 'isEmpty' | 'startsWith' | 'contains' | 'like';
+export type BaseOperator =
+  'eq' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'between' | 'isEmpty' | 'startsWith' | 'contains' | 'like';
 
 const NEGATIONS: Partial<Record<Operator, BaseOperator>> = {
   ne: 'eq',
@@ -151,7 +152,9 @@ export function operatorSql(input: OperatorSqlInput): RawBuilder<unknown> {
     case 'startsWith':
       return sql`substr(${left}, 1, length(${values[0]!})) = ${values[0]!}`;
     case 'contains':
-      return kind === 'postgres' ? sql`strpos(${left}, ${values[0]!}) > 0` : sql`instr(${left}, ${values[0]!}) > 0`;
+      return kind === 'postgres'
+        ? sql`strpos(${left}, ${values[0]!}) > 0`
+        : sql`instr(${left}, ${values[0]!}) > 0`;
     case 'like':
       if (kind === 'postgres') return sql`${left} LIKE ${values[0]!}`;
       return sql`${left} GLOB ${input.globPattern!(likeToGlob(input.pattern!))}`;

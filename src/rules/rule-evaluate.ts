@@ -23,7 +23,9 @@ function operandValue(operand: Operand, ctx: ExpressionEvalContext): Value {
     case 'expr':
       return evaluateExpression(operand.expr, ctx);
     case 'aggregate': {
-      const rows = ctx.collection(operand.collection).filter((row) => !operand.where || ruleHolds(operand.where, row));
+      const rows = ctx
+        .collection(operand.collection)
+        .filter((row) => !operand.where || ruleHolds(operand.where, row));
       const values = rows.map((row) => (operand.value ? evaluateExpression(operand.value, row) : 1));
       return operand.fn.evaluate(values, operand.value?.type);
     }
@@ -35,7 +37,9 @@ export function ruleHolds(rule: CheckedRule, ctx: ExpressionEvalContext): boolea
     case 'all':
       return true;
     case 'group':
-      return rule.op === 'and' ? rule.rules.every((r) => ruleHolds(r, ctx)) : rule.rules.some((r) => ruleHolds(r, ctx));
+      return rule.op === 'and'
+        ? rule.rules.every((r) => ruleHolds(r, ctx))
+        : rule.rules.some((r) => ruleHolds(r, ctx));
     case 'except':
       return ruleHolds(rule.base, ctx) && !rule.minus.some((m) => ruleHolds(m, ctx));
     case 'exists': {

@@ -38,12 +38,18 @@ export const MAX_PREVIEW = 1000;
 export const DISTRIBUTION_VALUES = 20;
 
 /** Parameter values from JSON, as values of their types; every missing or malformed one is reported. */
-export function resolveParameters(parameters: RuleParameters, raw: Record<string, unknown> = {}): Record<string, Value> {
+export function resolveParameters(
+  parameters: RuleParameters,
+  raw: Record<string, unknown> = {},
+): Record<string, Value> {
   const issues: Issue[] = [];
   const values: Record<string, Value> = {};
   for (const [name, type] of Object.entries(parameters)) {
     if (raw[name] === undefined || raw[name] === null) {
-      issues.push({ path: `parameters.${name}`, message: `the rule uses parameter ${name} (${type}); give it a value` });
+      issues.push({
+        path: `parameters.${name}`,
+        message: `the rule uses parameter ${name} (${type}); give it a value`,
+      });
       continue;
     }
     const literal = literalFor(type, raw[name]);
@@ -51,7 +57,8 @@ export function resolveParameters(parameters: RuleParameters, raw: Record<string
     else values[name] = literal.value;
   }
   for (const name of Object.keys(raw)) {
-    if (!(name in parameters)) issues.push({ path: `parameters.${name}`, message: `the rule has no parameter ${name}` });
+    if (!(name in parameters))
+      issues.push({ path: `parameters.${name}`, message: `the rule has no parameter ${name}` });
   }
   if (issues.length > 0) throw new ValidationError('The parameters', issues);
   return values;
@@ -71,12 +78,18 @@ export async function prepareRule(database: Database, request: RuleRequest): Pro
 
 export async function countRule(database: Database, request: RuleRequest): Promise<number> {
   const { scope, where } = await prepareRule(database, request);
-  const result = await sql<{ n: unknown }>`SELECT count(*) AS n FROM ${scope.from()} WHERE ${where}`.execute(database.db);
+  const result = await sql<{ n: unknown }>`SELECT count(*) AS n FROM ${scope.from()} WHERE ${where}`.execute(
+    database.db,
+  );
   return Number(result.rows[0]?.n ?? 0);
 }
 
 /** The column list of a preview: given field paths, or the dimension's own columns. */
-function previewFields(schema: WorkspaceSchema, dimension: TableDef, columns: string[] | undefined): FieldRef[] {
+function previewFields(
+  schema: WorkspaceSchema,
+  dimension: TableDef,
+  columns: string[] | undefined,
+): FieldRef[] {
   const scope = new Scope(schema, dimension);
   const paths = columns ?? dimension.columns.map((c) => c.name);
   const issues: Issue[] = [];
@@ -104,7 +117,8 @@ export async function previewRule(
 ): Promise<RulePreview> {
   const limit = request.limit ?? 50;
   const offset = request.offset ?? 0;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PREVIEW) throw new UserError(`limit must be a whole number from 1 to ${MAX_PREVIEW}.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PREVIEW)
+    throw new UserError(`limit must be a whole number from 1 to ${MAX_PREVIEW}.`);
   if (!Number.isInteger(offset) || offset < 0) throw new UserError('offset must be a whole number ≥ 0.');
   const { schema, checked, scope, where } = await prepareRule(database, request);
   const fields = previewFields(schema, checked.dimension, request.columns);
@@ -112,7 +126,9 @@ export async function previewRule(
   // Integers are read as text so that values beyond 2^53 keep every digit on both databases.
   const select = fields.map((ref, i) => {
     const column = scope.column(ref);
-    return ref.column.type === 'integer' ? sql`CAST(${column} AS TEXT) AS ${sql.id(`c${i}`)}` : sql`${column} AS ${sql.id(`c${i}`)}`;
+    return ref.column.type === 'integer'
+      ? sql`CAST(${column} AS TEXT) AS ${sql.id(`c${i}`)}`
+      : sql`${column} AS ${sql.id(`c${i}`)}`;
   });
   const order = sql.join(checked.dimension.primaryKey.map((k) => sql.ref(`${scope.alias}.${k}`)));
   const result = await sql<Record<string, unknown>>`
@@ -180,12 +196,15 @@ export async function distribution(
   const column = scope.column(ref!);
   const value = ref!.column.type === 'integer' ? sql`CAST(${column} AS TEXT)` : column;
   // Ties in frequency are listed in value order, the same on both databases: empty last, text by code point.
-  const ordered = database.kind === 'postgres' && ref!.column.type === 'string' ? sql`${column} COLLATE "C"` : column;
+  const ordered =
+    database.kind === 'postgres' && ref!.column.type === 'string' ? sql`${column} COLLATE "C"` : column;
   const result = await sql<{ value: unknown; n: unknown }>`
     SELECT ${value} AS value, count(*) AS n FROM ${scope.from()} WHERE ${where}
     GROUP BY ${column} ORDER BY count(*) DESC, (CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END), ${ordered}
     LIMIT ${DISTRIBUTION_VALUES + 1}`.execute(database.db);
-  const totalResult = await sql<{ n: unknown }>`SELECT count(*) AS n FROM ${scope.from()} WHERE ${where}`.execute(database.db);
+  const totalResult = await sql<{
+    n: unknown;
+  }>`SELECT count(*) AS n FROM ${scope.from()} WHERE ${where}`.execute(database.db);
   const total = Number(totalResult.rows[0]?.n ?? 0);
   const rows = result.rows.slice(0, DISTRIBUTION_VALUES);
   return {

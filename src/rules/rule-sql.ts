@@ -19,13 +19,20 @@ const FALSE = sql`(1 = 0)`;
 export function parameterValue(scope: SqlScope, name: string): Value {
   const value = scope.run.variables[name];
   if (value === undefined || value === null) {
-    throw new UserError(`The rule's parameter "${name}" has no value; give it one (parameters: { ${name}: … }).`);
+    throw new UserError(
+      `The rule's parameter "${name}" has no value; give it one (parameters: { ${name}: … }).`,
+    );
   }
   return value;
 }
 
 /** A constant compared with a column: on PostgreSQL a decimal is bound as numeric, the column's own type. */
-function constant(value: Value, type: ValueType, scope: SqlScope, againstColumn: boolean): RawBuilder<unknown> {
+function constant(
+  value: Value,
+  type: ValueType,
+  scope: SqlScope,
+  againstColumn: boolean,
+): RawBuilder<unknown> {
   if (againstColumn && type === 'decimal' && scope.run.dialect.kind === 'postgres') {
     return sql`CAST(${value} AS numeric)`;
   }
@@ -35,16 +42,28 @@ function constant(value: Value, type: ValueType, scope: SqlScope, againstColumn:
 function operandSql(operand: Operand, scope: SqlScope, againstColumn: boolean): RawBuilder<unknown> {
   switch (operand.kind) {
     case 'column':
-      return widenSql(scope.column(operand.ref), operand.ref.column.type, operand.type, scope.run.dialect.kind);
+      return widenSql(
+        scope.column(operand.ref),
+        operand.ref.column.type,
+        operand.type,
+        scope.run.dialect.kind,
+      );
     case 'value':
       return constant(operand.value, operand.type, scope, againstColumn);
     case 'param':
-      return constant(widen(parameterValue(scope, operand.name), operand.declared, operand.type), operand.type, scope, againstColumn);
+      return constant(
+        widen(parameterValue(scope, operand.name), operand.declared, operand.type),
+        operand.type,
+        scope,
+        againstColumn,
+      );
     case 'expr':
       return expressionSql(operand.expr, scope.expressionContext());
     case 'aggregate': {
       const { scope: inner, correlation } = scope.child(operand.collection);
-      const value = operand.value ? { sql: expressionSql(operand.value, inner.expressionContext()), type: operand.value.type } : undefined;
+      const value = operand.value
+        ? { sql: expressionSql(operand.value, inner.expressionContext()), type: operand.value.type }
+        : undefined;
       const aggregate = operand.fn.sql(value, inner.expressionContext());
       const where = operand.where ? sql` AND ${ruleSql(operand.where, inner)}` : sql``;
       return sql`(SELECT ${aggregate} FROM ${inner.from()} WHERE ${correlation}${where})`;
@@ -58,7 +77,11 @@ function constantValue(operand: Operand, scope: SqlScope): Value | undefined {
   return undefined;
 }
 
-function compareSql(rule: Extract<CheckedRule, { kind: 'compare' }>, scope: SqlScope, negated: boolean): RawBuilder<unknown> {
+function compareSql(
+  rule: Extract<CheckedRule, { kind: 'compare' }>,
+  scope: SqlScope,
+  negated: boolean,
+): RawBuilder<unknown> {
   const plainColumn = rule.left.kind === 'column';
   const left = operandSql(rule.left, scope, false);
   const values = rule.values.map((v) => operandSql(v, scope, plainColumn));
@@ -92,7 +115,10 @@ export function ruleSql(rule: CheckedRule, scope: SqlScope, negated = false): Ra
     }
     case 'except': {
       // base AND NOT m1 AND NOT m2…, or, negated, NOT base OR m1 OR m2…
-      const parts = [ruleSql(rule.base, scope, negated), ...rule.minus.map((m) => ruleSql(m, scope, !negated))];
+      const parts = [
+        ruleSql(rule.base, scope, negated),
+        ...rule.minus.map((m) => ruleSql(m, scope, !negated)),
+      ];
       return sql`(${sql.join(parts, negated ? sql` OR ` : sql` AND `)})`;
     }
     case 'exists': {

@@ -27,7 +27,9 @@ export async function sqlRuleIds(t: TestDatabase, c: RuleCase): Promise<number[]
     now: c.now ?? HARNESS_NOW,
   });
   const key = scope.table.primaryKey[0]!;
-  const result = await sql<{ id: unknown }>`SELECT ${sql.ref(`${scope.alias}.${key}`)} AS id FROM ${scope.from()} WHERE ${where}`.execute(
+  const result = await sql<{
+    id: unknown;
+  }>`SELECT ${sql.ref(`${scope.alias}.${key}`)} AS id FROM ${scope.from()} WHERE ${where}`.execute(
     t.database.db,
   );
   return result.rows.map((r) => Number(r.id)).sort((a, b) => a - b);

@@ -13,7 +13,9 @@ function problems(rule: unknown): string[] {
     checkRule(HARNESS_SCHEMA, T, rule);
     return [];
   } catch (error) {
-    return (error as { issues: Array<{ path: string; message: string }> }).issues.map((i) => `${i.path}: ${i.message}`);
+    return (error as { issues: Array<{ path: string; message: string }> }).issues.map(
+      (i) => `${i.path}: ${i.message}`,
+    );
   }
 }
 
@@ -47,16 +49,24 @@ describe('rule validation', () => {
   });
 
   it('refuses shapes that are not rules, and hostile sizes', () => {
-    expect(problems('DROP TABLE t')).toEqual([expect.stringMatching(/^rule: expected a condition or a group/)]);
-    expect(problems({ field: 's', op: 'eq', value: 'x', extra: 1 })).toEqual(['rule.extra: unexpected key "extra" in a field condition']);
-    expect(problems({ field: 's', expr: 's', op: 'eq', value: 'x' })).toEqual(['rule: a condition has exactly one of field, expr']);
+    expect(problems('DROP TABLE t')).toEqual([
+      expect.stringMatching(/^rule: expected a condition or a group/),
+    ]);
+    expect(problems({ field: 's', op: 'eq', value: 'x', extra: 1 })).toEqual([
+      'rule.extra: unexpected key "extra" in a field condition',
+    ]);
+    expect(problems({ field: 's', expr: 's', op: 'eq', value: 'x' })).toEqual([
+      'rule: a condition has exactly one of field, expr',
+    ]);
     let deep: unknown = { field: 'i', op: 'eq', value: 1 };
     for (let i = 0; i < 40; i++) deep = { and: [deep] };
     expect(problems(deep)[0]).toMatch(/groups nest deeper than 32 levels/);
-    expect(problems({ or: Array.from({ length: 1200 }, () => ({ field: 'i', op: 'eq', value: 1 })) })).toContain(
-      'rule.or[999]: a rule holds at most 1000 conditions',
+    expect(
+      problems({ or: Array.from({ length: 1200 }, () => ({ field: 'i', op: 'eq', value: 1 })) }),
+    ).toContain('rule.or[999]: a rule holds at most 1000 conditions');
+    expect(problems({ field: 's', op: 'eq', value: { expr: "s'; DROP TABLE t; --" } })[0]).toMatch(
+      /unterminated string/,
     );
-    expect(problems({ field: 's', op: 'eq', value: { expr: "s'; DROP TABLE t; --" } })[0]).toMatch(/unterminated string/);
   });
 });
 
@@ -74,9 +84,16 @@ describeEachDatabase('rules', (t) => {
       ['like', 'notLike', '%o_'],
     ];
     for (const [positive, negative, value] of pairs) {
-      const yes = await expectRuleAgrees(t, { rule: { field: 's', op: positive, ...(value === undefined ? {} : { value }) } });
-      const no = await expectRuleAgrees(t, { rule: { field: 's', op: negative, ...(value === undefined ? {} : { value }) } });
-      expect([...yes, ...no].sort((a, b) => a - b), `${positive}/${negative}`).toEqual(all);
+      const yes = await expectRuleAgrees(t, {
+        rule: { field: 's', op: positive, ...(value === undefined ? {} : { value }) },
+      });
+      const no = await expectRuleAgrees(t, {
+        rule: { field: 's', op: negative, ...(value === undefined ? {} : { value }) },
+      });
+      expect(
+        [...yes, ...no].sort((a, b) => a - b),
+        `${positive}/${negative}`,
+      ).toEqual(all);
     }
     expect(await expectRuleAgrees(t, { rule: { field: 's', op: 'isEmpty' } })).toEqual([2, 3]);
     expect(await expectRuleAgrees(t, { rule: { field: 's', op: 'ne', value: 'Hello World' } })).toContain(3);
@@ -86,7 +103,9 @@ describeEachDatabase('rules', (t) => {
     expect(await expectRuleAgrees(t, { rule: { field: 's', op: 'contains', value: 'doe' } })).toEqual([]);
     expect(await expectRuleAgrees(t, { rule: { field: 's', op: 'like', value: 'john%COM' } })).toEqual([6]);
     expect(await expectRuleAgrees(t, { rule: { field: 's', op: 'like', value: 'JOHN%' } })).toEqual([]);
-    expect(await expectRuleAgrees(t, { rule: { field: 's2', op: 'like', value: '\\%\\_\\\\' } })).toEqual([6]);
+    expect(await expectRuleAgrees(t, { rule: { field: 's2', op: 'like', value: '\\%\\_\\\\' } })).toEqual([
+      6,
+    ]);
     expect(await expectRuleAgrees(t, { rule: { field: 's', op: 'like', value: '_o%' } })).toEqual([4, 6]);
     expect(await expectRuleAgrees(t, { rule: { field: 's', op: 'like', value: 'Zo_ %🎉' } })).toEqual([4]);
     expect(await expectRuleAgrees(t, { rule: { field: 's', op: 'startsWith', value: "it's" } })).toEqual([7]);
@@ -98,7 +117,9 @@ describeEachDatabase('rules', (t) => {
     await expectRuleAgrees(t, { rule: { field: 'd', op: 'lte', value: '0.005' } });
     await expectRuleAgrees(t, { rule: { field: 'b', op: 'eq', value: false } });
     await expectRuleAgrees(t, { rule: { field: 'b', op: 'ne', value: true } });
-    expect(await expectRuleAgrees(t, { rule: { field: 'dt', op: 'gte', value: '2024-02-29' } })).toEqual([1, 4, 8]);
+    expect(await expectRuleAgrees(t, { rule: { field: 'dt', op: 'gte', value: '2024-02-29' } })).toEqual([
+      1, 4, 8,
+    ]);
     await expectRuleAgrees(t, { rule: { field: 'ts', op: 'lt', value: '2000-01-01T00:00:00Z' } });
     await expectRuleAgrees(t, { rule: { field: 'ts', op: 'gte', value: '2026-11-28' } });
     await expectRuleAgrees(t, { rule: { field: 'dt', op: 'lt', value: { expr: 'ts' } } });
@@ -110,48 +131,94 @@ describeEachDatabase('rules', (t) => {
     expect(await expectRuleAgrees(t, { rule: { and: [] } })).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(
       await expectRuleAgrees(t, {
-        rule: { except: [{ field: 'i', op: 'gte', value: 0 }, { field: 'b', op: 'eq', value: true }] },
+        rule: {
+          except: [
+            { field: 'i', op: 'gte', value: 0 },
+            { field: 'b', op: 'eq', value: true },
+          ],
+        },
       }),
     ).toEqual([2, 5, 8]);
-    await expectRuleAgrees(t, { rule: { or: [{ field: 'ref.region', op: 'eq', value: 'North' }, { field: 'ref.name', op: 'isEmpty' }] } });
-    expect(await expectRuleAgrees(t, { rule: { field: 'ref.region', op: 'ne', value: 'North' } })).toEqual([2, 3, 4, 5, 7, 8]);
+    await expectRuleAgrees(t, {
+      rule: {
+        or: [
+          { field: 'ref.region', op: 'eq', value: 'North' },
+          { field: 'ref.name', op: 'isEmpty' },
+        ],
+      },
+    });
+    expect(await expectRuleAgrees(t, { rule: { field: 'ref.region', op: 'ne', value: 'North' } })).toEqual([
+      2, 3, 4, 5, 7, 8,
+    ]);
     expect(await expectRuleAgrees(t, { rule: { exists: 'items' } })).toEqual([1, 2, 4, 6, 8]);
-    expect(await expectRuleAgrees(t, { rule: { notExists: 'items', where: { field: 'label', op: 'eq', value: 'alpha' } } })).toEqual([3, 5, 6, 7, 8]);
+    expect(
+      await expectRuleAgrees(t, {
+        rule: { notExists: 'items', where: { field: 'label', op: 'eq', value: 'alpha' } },
+      }),
+    ).toEqual([3, 5, 6, 7, 8]);
     expect(
       await expectRuleAgrees(t, { rule: { aggregate: 'sum', of: 'items.amount', op: 'gte', value: 30.3 } }),
     ).toEqual([1, 6]);
-    expect(await expectRuleAgrees(t, { rule: { aggregate: 'count', of: 'items', op: 'eq', value: 0 } })).toEqual([3, 5, 7]);
+    expect(
+      await expectRuleAgrees(t, { rule: { aggregate: 'count', of: 'items', op: 'eq', value: 0 } }),
+    ).toEqual([3, 5, 7]);
     await expectRuleAgrees(t, {
-      rule: { aggregate: 'max', of: 'items.at', where: { field: 'label', op: 'ne', value: 'beta' }, op: 'gte', value: { expr: 'AddDaysMissing' } },
+      rule: {
+        aggregate: 'max',
+        of: 'items.at',
+        where: { field: 'label', op: 'ne', value: 'beta' },
+        op: 'gte',
+        value: { expr: 'AddDaysMissing' },
+      },
     }).catch((error: Error) => expect(error.message).toMatch(/no column "AddDaysMissing"/));
     await expectRuleAgrees(t, { rule: { aggregate: 'avg', of: 'items.qty', op: 'ne', value: 2 } });
     await expectRuleAgrees(t, {
-      rule: { except: [{ exists: 'items' }, { aggregate: 'countDistinct', of: 'items.label', op: 'gt', value: 1 }] },
+      rule: {
+        except: [{ exists: 'items' }, { aggregate: 'countDistinct', of: 'items.label', op: 'gt', value: 1 }],
+      },
     });
   });
 
   it('takes parameters, typed by what they are compared with', async () => {
     expect(
-      await expectRuleAgrees(t, { rule: { field: 'ts', op: 'gte', value: { param: 'since' } }, parameters: { since: '2026-01-01' } }),
+      await expectRuleAgrees(t, {
+        rule: { field: 'ts', op: 'gte', value: { param: 'since' } },
+        parameters: { since: '2026-01-01' },
+      }),
     ).toEqual([1, 4, 8]);
-    await expect(countRule(t.database, { dimension: 't', rule: { field: 'i', op: 'eq', value: { param: 'n' } } })).rejects.toThrow(
-      /parameters.n: the rule uses parameter n \(integer\); give it a value/,
-    );
     await expect(
-      countRule(t.database, { dimension: 't', rule: { field: 'i', op: 'eq', value: { param: 'n' } }, parameters: { n: 'x', m: 1 } }),
-    ).rejects.toThrow(/parameters.n: expected a whole number[\s\S]*parameters.m: the rule has no parameter m/);
+      countRule(t.database, { dimension: 't', rule: { field: 'i', op: 'eq', value: { param: 'n' } } }),
+    ).rejects.toThrow(/parameters.n: the rule uses parameter n \(integer\); give it a value/);
+    await expect(
+      countRule(t.database, {
+        dimension: 't',
+        rule: { field: 'i', op: 'eq', value: { param: 'n' } },
+        parameters: { n: 'x', m: 1 },
+      }),
+    ).rejects.toThrow(
+      /parameters.n: expected a whole number[\s\S]*parameters.m: the rule has no parameter m/,
+    );
   });
 
   it('counts, previews with link columns, shows its SQL and distributes values', async () => {
     const rule = { field: 'i', op: 'gt', value: 0 };
     expect(await countRule(t.database, { dimension: 't', rule })).toBe(4);
-    const preview = await previewRule(t.database, { dimension: 't', rule, columns: ['id', 's', 'ref.region'], limit: 2, offset: 1 });
+    const preview = await previewRule(t.database, {
+      dimension: 't',
+      rule,
+      columns: ['id', 's', 'ref.region'],
+      limit: 2,
+      offset: 1,
+    });
     expect(preview.columns.map((c) => c.name)).toEqual(['id', 's', 'ref.region']);
     expect(preview.rows).toEqual([
       { id: 5, s: '  padded  ', 'ref.region': null },
       { id: 6, s: 'john.DOE@Example.COM', 'ref.region': 'North' },
     ]);
-    const text = await ruleSqlText(t.database, { dimension: 't', rule: { field: 's', op: 'eq', value: "O'Neil" } });
+    const text = await ruleSqlText(t.database, {
+      dimension: 't',
+      rule: { field: 's', op: 'eq', value: "O'Neil" },
+    });
     expect(text.parameters).toEqual(["O'Neil"]);
     expect(text.readable).toContain("'O''Neil'");
     expect(text.sql).not.toContain('Neil');

@@ -1,5 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
 import type { ImportSummary } from '../../src/data/import/import-history.ts';
@@ -8,8 +6,8 @@ import type { TableRowsPage } from '../../src/data/table-rows.ts';
 import type { Issue } from '../../src/errors.ts';
 import type { ErSummary } from '../../src/schema/er-summary.ts';
 import type { SchemaChangeResult } from '../../src/schema/migrate.ts';
-import { buildApp } from '../../src/server/app.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
+import { startApi, type ApiCall } from '../helpers/http.ts';
 
 /**
  * The HTTP API over real HTTP: the app listens on a free port and every call goes through Node's `fetch`,
@@ -176,41 +174,19 @@ function parseCsv(text: string): string[][] {
 }
 
 describeEachDatabase('HTTP API', (t) => {
-  let app: FastifyInstance;
-  let base = '';
+  let api: Awaited<ReturnType<typeof startApi>>;
   /** Every import that reached the importer, oldest first (the history must list them newest first). */
   const history: Array<{ table: string; status: string; id?: string }> = [];
 
   beforeAll(async () => {
-    app = await buildApp(t.database, { dataDir: t.config.dataDir });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    api = await startApi(t);
   });
   afterAll(async () => {
-    await app?.close();
+    await api?.close();
   });
 
-  async function call<T = ErrorBody>(
-    method: string,
-    path: string,
-    init: { json?: unknown; body?: RequestInit['body']; headers?: Record<string, string> } = {},
-  ): Promise<{ status: number; body: T; text: string; headers: Headers }> {
-    const headers = { ...init.headers };
-    let body = init.body;
-    if (init.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(init.json);
-    }
-    const response = await fetch(`${base}${path}`, { method, headers, body });
-    const text = await response.text();
-    const isJson = response.headers.get('content-type')?.startsWith('application/json') ?? false;
-    return {
-      status: response.status,
-      body: (isJson ? JSON.parse(text) : undefined) as T,
-      text,
-      headers: response.headers,
-    };
-  }
+  const call = <T = ErrorBody>(method: string, path: string, init?: Parameters<ApiCall>[2]) =>
+    api.call<T>(method, path, init);
 
   const putYaml = (path: string, yaml: string) =>
     call<SchemaChangeResult & ErrorBody>('PUT', path, {
@@ -728,13 +704,13 @@ describeEachDatabase('HTTP API', (t) => {
   });
 
   it('gives the rejected rows as CSV: the file header plus line and reason, one row per rejected record', async () => {
-    const response = await fetch(`${base}/api/imports/${rejectedImport}/rejects.csv`);
+    const response = await call('GET', `/api/imports/${rejectedImport}/rejects.csv`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(response.headers.get('content-disposition')).toBe(
       `attachment; filename="rejects-${rejectedImport}.csv"`,
     );
-    const text = await response.text();
+    const text = response.text;
     expect(text.endsWith('\n')).toBe(true);
     expect(parseCsv(text)).toEqual([
       ['id', 'email', 'name', 'vip', 'born_on', 'line', 'reason'],

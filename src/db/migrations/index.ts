@@ -62,5 +62,29 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_saved_filters': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('saved_filters')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('label', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('dimension', 'text', (c) => c.notNull())
+          .addColumn('rule', 'text', (c) => c.notNull())
+          .addColumn('parameters', 'text', (c) => c.notNull())
+          .addColumn('shared', sql.raw(bool), (c) => c.notNull())
+          .addColumn('favorite', sql.raw(bool), (c) => c.notNull())
+          .addColumn('owner', 'text')
+          .addColumn('created_at', sql.raw(timestamp), (c) => c.notNull())
+          .addColumn('updated_at', sql.raw(timestamp), (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('saved_filters_by_label')
+          .on('saved_filters')
+          .columns(['label'])
+          .unique()
+          .execute();
+      },
+    },
   };
 }

@@ -32,9 +32,15 @@ export function columnAsValue(
 }
 
 /** A value's SQL as a wider type: an integer as a decimal, a date as a datetime (its midnight UTC). */
-export function widenSql(value: RawBuilder<unknown>, from: ValueType, to: ValueType, kind: DatabaseKind): RawBuilder<unknown> {
+export function widenSql(
+  value: RawBuilder<unknown>,
+  from: ValueType,
+  to: ValueType,
+  kind: DatabaseKind,
+): RawBuilder<unknown> {
   const pg = kind === 'postgres';
-  if (from === 'integer' && to === 'decimal') return pg ? sql`CAST(${value} AS double precision)` : sql`CAST(${value} AS REAL)`;
+  if (from === 'integer' && to === 'decimal')
+    return pg ? sql`CAST(${value} AS double precision)` : sql`CAST(${value} AS REAL)`;
   if (from === 'date' && to === 'datetime') {
     return pg ? sql`(CAST(${value} AS timestamp) AT TIME ZONE 'UTC')` : sql`(${value} || ' 00:00:00.000')`;
   }

@@ -2,6 +2,7 @@ import { CONDITIONAL_FUNCTIONS } from './conditional.ts';
 import { DATE_FUNCTIONS } from './date.ts';
 import { NUMERIC_FUNCTIONS } from './numeric.ts';
 import { STRING_FUNCTIONS } from './string.ts';
+import { AGGREGATE_DEFS } from './aggregate.ts';
 import type { FunctionDef } from './types.ts';
 
 /** The function catalogue: every family, looked up by name without regard to case. */
@@ -16,4 +17,32 @@ const BY_NAME = new Map(FUNCTIONS.map((f) => [f.name.toLowerCase(), f]));
 
 export function findFunction(name: string): FunctionDef | undefined {
   return BY_NAME.get(name.toLowerCase());
+}
+
+/** The catalogue as the expression editor lists it: every function and aggregate, by category. */
+export function functionCatalogue(): Array<{
+  name: string;
+  category: string;
+  summary: string;
+  example: string;
+  signatures: string[];
+}> {
+  const describe = (fn: FunctionDef) =>
+    fn.signatures.map((s) => `${fn.name}(${s.params.join(', ')}${s.variadic ? ', …' : ''})`);
+  return [
+    ...FUNCTIONS.map((fn) => ({
+      name: fn.name,
+      category: fn.category,
+      summary: fn.summary,
+      example: fn.example,
+      signatures: describe(fn),
+    })),
+    ...Object.values(AGGREGATE_DEFS).map((a) => ({
+      name: a.functionName,
+      category: 'aggregate',
+      summary: a.summary,
+      example: `${a.functionName}(purchases${a.needsValue ? '.amount' : ''})`,
+      signatures: [`${a.functionName}(collection${a.needsValue ? '.column' : ''})`],
+    })),
+  ];
 }
