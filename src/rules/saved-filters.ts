@@ -110,7 +110,9 @@ async function checkInput(
         return issues.push({ path: `${at}.type`, message: `expected one of ${COLUMN_TYPES.join(', ')}` });
       }
       const declared: FilterParameter = { name: item.name, type: item.type as ValueType };
-      if (item.label !== undefined) declared.label = String(item.label);
+      if (typeof item.label === 'string') declared.label = item.label;
+      else if (item.label !== undefined)
+        return issues.push({ path: `${at}.label`, message: 'expected text' });
       if (item.default !== undefined && item.default !== null) {
         const literal = literalFor(declared.type, item.default);
         if ('problem' in literal) return issues.push({ path: `${at}.default`, message: literal.problem });
