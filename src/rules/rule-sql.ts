@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { UserError } from '../errors.ts';
 import { expressionSql, widenSql } from './expression/to-sql.ts';
-import { operatorSql } from './operators.ts';
+import { operatorHolds, operatorSql } from './operators.ts';
 import type { CheckedRule, Operand } from './rule.ts';
 import type { SqlScope } from './sql-scope.ts';
 import { sqlParam } from './sql-values.ts';
@@ -77,24 +77,74 @@ function constantValue(operand: Operand, scope: SqlScope): Value | undefined {
   return undefined;
 }
 
-function compareSql(
-  rule: Extract<CheckedRule, { kind: 'compare' }>,
+type Compare = Extract<CheckedRule, { kind: 'compare' }>;
+
+/**
+ * An aggregate condition over a collection, as a set of keys rather than a subquery per row: the owners
+ * whose group of child rows passes (`key IN (SELECT fk … GROUP BY fk HAVING …)`), computed once. Rows
+ * with no child rows have the aggregate of an empty collection (0 or empty); when that passes the
+ * condition the set is turned around (`key NOT IN` the groups that fail). Used when the values are
+ * constants and the link joins on one column of the row itself; otherwise the correlated form is used.
+ */
+function aggregateByGroupsSql(
+  rule: Compare,
   scope: SqlScope,
   negated: boolean,
+): RawBuilder<unknown> | undefined {
+  const left = rule.left;
+  if (left.kind !== 'aggregate' || left.collection.links.length > 0 || left.collection.link.on.length !== 1)
+    return undefined;
+  if (!rule.values.every((v) => v.kind === 'value' || v.kind === 'param')) return undefined;
+  const values = rule.values.map((v) => constantValue(v, scope)!);
+  const empty = left.fn.evaluate([], left.value?.type);
+  const emptyPasses =
+    operatorHolds(rule.base, widen(empty, left.fn.returns(left.value?.type)!, left.type), values) !== negated;
+  const { from, to } = left.collection.link.on[0]!;
+  const { scope: inner } = scope.child(left.collection);
+  const childKey = sql.ref(`${inner.alias}.${to}`);
+  const value = left.value
+    ? { sql: expressionSql(left.value, inner.expressionContext()), type: left.value.type }
+    : undefined;
+  const aggregate = widenSql(
+    left.fn.sql(value, inner.expressionContext()),
+    left.fn.returns(left.value?.type)!,
+    left.type,
+    scope.run.dialect.kind,
+  );
+  const condition = positiveSql(rule, scope, aggregate, false);
+  // The groups that pass (or, turned around, that fail); a NULL aggregate fails, as it does row by row.
+  const passes =
+    negated !== emptyPasses ? sql`NOT COALESCE(${condition}, FALSE)` : sql`COALESCE(${condition}, FALSE)`;
+  const where = left.where ? sql` AND ${ruleSql(left.where, inner)}` : sql``;
+  const groups = sql`SELECT ${childKey} FROM ${inner.from()} WHERE ${childKey} IS NOT NULL${where} GROUP BY ${childKey} HAVING ${passes}`;
+  const key = sql.ref(`${scope.alias}.${from}`);
+  return emptyPasses ? sql`(${key} IS NULL OR ${key} NOT IN (${groups}))` : sql`${key} IN (${groups})`;
+}
+
+/** The comparison's positive form, NULL when the left side is NULL. */
+function positiveSql(
+  rule: Compare,
+  scope: SqlScope,
+  left: RawBuilder<unknown>,
+  againstColumn: boolean,
 ): RawBuilder<unknown> {
-  const plainColumn = rule.left.kind === 'column';
-  const left = operandSql(rule.left, scope, false);
-  const values = rule.values.map((v) => operandSql(v, scope, plainColumn));
-  const pattern = rule.base === 'like' ? (constantValue(rule.values[0]!, scope) as string) : undefined;
-  const positive = operatorSql({
+  return operatorSql({
     kind: scope.run.dialect.kind,
     base: rule.base,
     left,
-    values,
-    pattern,
+    values: rule.values.map((v) => operandSql(v, scope, againstColumn)),
+    pattern: rule.base === 'like' ? (constantValue(rule.values[0]!, scope) as string) : undefined,
     globPattern: (glob) => sqlParam(scope.run.dialect.kind, glob, 'string'),
     type: rule.type,
   });
+}
+
+function compareSql(rule: Compare, scope: SqlScope, negated: boolean): RawBuilder<unknown> {
+  const byGroups = aggregateByGroupsSql(rule, scope, negated);
+  if (byGroups) return byGroups;
+  const plainColumn = rule.left.kind === 'column';
+  const left = operandSql(rule.left, scope, false);
+  const positive = positiveSql(rule, scope, left, plainColumn);
   if (!negated) return positive;
   if (rule.base === 'isEmpty') return sql`NOT ${positive}`;
   // With constant values the positive form is NULL only for an empty column: the complement adds those rows.

@@ -199,19 +199,24 @@ function cells(rows: Row[], columns: string[]): CellValue[][] {
   return rows.map((row) => columns.map((c) => row[c] ?? null));
 }
 
-/** Applies the harness schema and loads its rows into the test database. */
-export async function loadHarness(t: TestDatabase): Promise<void> {
-  await applySchema(t.database, HARNESS_SCHEMA);
-  const sources = [
-    { name: 'r', rows: HARNESS_REFS },
-    { name: 't', rows: HARNESS_ROWS },
-    { name: 'items', rows: HARNESS_ITEMS },
-  ].map(({ name, rows }) => {
-    const table = findTable(HARNESS_SCHEMA, name)!;
+/** Applies a schema and loads rows (in the rule value representation) into the test database, replacing any. */
+export async function loadDataset(
+  t: TestDatabase,
+  schema: WorkspaceSchema,
+  rows: Record<string, Row[]>,
+): Promise<void> {
+  await applySchema(t.database, schema, { allowDrop: true });
+  const sources = Object.entries(rows).map(([name, tableRows]) => {
+    const table = findTable(schema, name)!;
     const columns = table.columns.map((c) => c.name);
-    return { table, columns, rows: cells(rows, columns) };
+    return { table, columns, rows: cells(tableRows, columns) };
   });
   await bulkInsert(t.database, sources, { replace: true });
+}
+
+/** Applies the harness schema and loads its rows into the test database. */
+export function loadHarness(t: TestDatabase): Promise<void> {
+  return loadDataset(t, HARNESS_SCHEMA, { r: HARNESS_REFS, t: HARNESS_ROWS, items: HARNESS_ITEMS });
 }
 
 export interface ExpressionRun {
