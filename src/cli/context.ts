@@ -6,7 +6,7 @@ export async function withDatabase<T>(
   work: (database: Database, config: BatonConfig) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, { readInWorker: false });
   try {
     return await work(database, config);
   } finally {

@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import type { BatonConfig } from '../config.ts';
 import { UserError } from '../errors.ts';
 import { registerSqliteUdfs } from '../rules/expression/functions/sqlite-udfs.ts';
 import { dialectFor, type DatabaseKind, type SqlDialect } from './dialect.ts';
 import { batonMigrations } from './migrations/index.ts';
+import { SqliteReader } from './sqlite-reader.ts';
 import type { BatonTables } from './tables.ts';
 
 /** An open Baton database: the Kysely handle, its dialect helpers, and how to reach it again. */
@@ -19,6 +20,11 @@ export interface Database {
   readonly location: string;
   /** The PostgreSQL pool (for COPY), absent on SQLite. */
   readonly pool: pg.Pool | undefined;
+  /**
+   * Runs a read-only statement that may be long (rule counts, previews, distributions): on SQLite in a
+   * worker thread with its own connection, so the event loop stays free; on PostgreSQL through the pool.
+   */
+  read<R = Record<string, unknown>>(query: CompiledQuery): Promise<R[]>;
   close(): Promise<void>;
 }
 
@@ -74,6 +80,8 @@ async function migrate(db: Kysely<BatonTables>, kind: DatabaseKind): Promise<voi
 export interface OpenOptions {
   /** Apply Baton's migrations (default true). */
   migrate?: boolean;
+  /** SQLite: run `read` statements in a worker thread (default true; the CLI turns it off). */
+  readInWorker?: boolean;
 }
 
 export async function openDatabase(
@@ -103,6 +111,7 @@ export async function openDatabase(
       dialect: dialectFor('postgres'),
       location: config.databaseUrl,
       pool,
+      read: async <R>(query: CompiledQuery) => (await db.executeQuery<R>(query)).rows,
       close: () => db.destroy(),
     };
   } else {
@@ -110,13 +119,20 @@ export async function openDatabase(
     const file = path.join(config.dataDir, SQLITE_FILE);
     const connection = openSqliteConnection(file);
     const db = new Kysely<BatonTables>({ dialect: new SqliteDialect({ database: connection }) });
+    // A command-line process has no event loop to keep free: it reads on its own connection.
+    const reader = options.readInWorker === false ? undefined : new SqliteReader(file);
     database = {
       kind: 'sqlite',
       db,
       dialect: dialectFor('sqlite'),
       location: file,
       pool: undefined,
-      close: () => db.destroy(),
+      read: async <R>(query: CompiledQuery) =>
+        reader ? ((await reader.read(query.sql, query.parameters)) as R[]) : (await db.executeQuery<R>(query)).rows,
+      close: async () => {
+        await reader?.close();
+        await db.destroy();
+      },
     };
   }
   if (options.migrate !== false) {

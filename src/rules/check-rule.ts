@@ -13,7 +13,7 @@ import {
 } from './operators.ts';
 import type { CheckedRule, Operand, RuleParameters } from './rule.ts';
 import { Scope } from './scope.ts';
-import { comparisonType, type Value, type ValueType } from './values.ts';
+import { comparisonType, MAX_DATETIME, MIN_DATETIME, type Value, type ValueType } from './values.ts';
 
 /**
  * Checks a rule (parsed JSON or YAML, so of unknown shape) against the workspace schema and types it.
@@ -73,7 +73,9 @@ export function literalFor(type: ValueType, raw: unknown): { value: Value } | { 
       const text = raw.trim().replace(' ', 'T');
       const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(text);
       const ms = iso ? Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`) : NaN;
-      return Number.isNaN(ms) ? wrong('a date-time such as 2026-03-01T09:30:00Z') : { value: ms };
+      return ms >= MIN_DATETIME && ms <= MAX_DATETIME
+        ? { value: ms }
+        : wrong('a date-time of the years 0001 to 9999 such as 2026-03-01T09:30:00Z');
     }
     case 'null':
       return { value: null };

@@ -131,13 +131,14 @@ export async function previewRule(
       : sql`${column} AS ${sql.id(`c${i}`)}`;
   });
   const order = sql.join(checked.dimension.primaryKey.map((k) => sql.ref(`${scope.alias}.${k}`)));
-  const result = await sql<Record<string, unknown>>`
-    SELECT ${sql.join(select)} FROM ${scope.from()} WHERE ${where}
-    ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`.execute(database.db);
+  const rows = await database.read(
+    sql`SELECT ${sql.join(select)} FROM ${scope.from()} WHERE ${where}
+      ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`.compile(database.db),
+  );
   const names = fields.map((f) => f.path.join('.'));
   return {
     columns: fields.map((f, i) => ({ name: names[i]!, type: f.column.type })),
-    rows: result.rows.map((row) =>
+    rows: rows.map((row) =>
       Object.fromEntries(fields.map((f, i) => [names[i]!, dialect.fromDriver(f.column.type, row[`c${i}`])])),
     ),
     limit,
@@ -198,15 +199,16 @@ export async function distribution(
   // Ties in frequency are listed in value order, the same on both databases: empty last, text by code point.
   const ordered =
     database.kind === 'postgres' && ref!.column.type === 'string' ? sql`${column} COLLATE "C"` : column;
-  const result = await sql<{ value: unknown; n: unknown }>`
-    SELECT ${value} AS value, count(*) AS n FROM ${scope.from()} WHERE ${where}
-    GROUP BY ${column} ORDER BY count(*) DESC, (CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END), ${ordered}
-    LIMIT ${DISTRIBUTION_VALUES + 1}`.execute(database.db);
-  const totalResult = await sql<{
-    n: unknown;
-  }>`SELECT count(*) AS n FROM ${scope.from()} WHERE ${where}`.execute(database.db);
-  const total = Number(totalResult.rows[0]?.n ?? 0);
-  const rows = result.rows.slice(0, DISTRIBUTION_VALUES);
+  const found = await database.read<{ value: unknown; n: unknown }>(
+    sql`SELECT ${value} AS value, count(*) AS n FROM ${scope.from()} WHERE ${where}
+      GROUP BY ${column} ORDER BY count(*) DESC, (CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END), ${ordered}
+      LIMIT ${DISTRIBUTION_VALUES + 1}`.compile(database.db),
+  );
+  const totals = await database.read<{ n: unknown }>(
+    sql`SELECT count(*) AS n FROM ${scope.from()} WHERE ${where}`.compile(database.db),
+  );
+  const total = Number(totals[0]?.n ?? 0);
+  const rows = found.slice(0, DISTRIBUTION_VALUES);
   return {
     field: request.field,
     type: ref!.column.type,
@@ -219,6 +221,6 @@ export async function distribution(
         percent: total > 0 ? Math.round((count * 10_000) / total) / 100 : 0,
       };
     }),
-    partial: result.rows.length > DISTRIBUTION_VALUES,
+    partial: found.length > DISTRIBUTION_VALUES,
   };
 }

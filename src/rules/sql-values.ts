@@ -45,7 +45,8 @@ export function fromSql(type: ValueType, raw: unknown): Value {
       return raw === true || raw === 't' || (typeof raw !== 'boolean' && Number(raw) !== 0);
     case 'integer':
     case 'decimal':
-      return Number(raw);
+      // -0 equals 0 everywhere; it is shown as 0, as the in-memory evaluator gives it.
+      return Number(raw) + 0;
     case 'datetime': {
       if (raw instanceof Date) return raw.getTime();
       const iso = text();

@@ -30,8 +30,17 @@ export function isTemporal(type: ValueType): boolean {
 
 /** `YYYY-MM-DD` → epoch milliseconds of its midnight UTC. */
 export function dateToMs(date: string): number {
-  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+  // setUTCFullYear, unlike Date.UTC, does not read years 0-99 as 1900-1999.
+  return new Date(0).setUTCFullYear(
+    Number(date.slice(0, 4)),
+    Number(date.slice(5, 7)) - 1,
+    Number(date.slice(8, 10)),
+  );
 }
+
+/** The instants rules and expressions handle: the years 0001 to 9999, as both databases can store them. */
+export const MIN_DATETIME = Date.parse('0001-01-01T00:00:00.000Z');
+export const MAX_DATETIME = Date.parse('9999-12-31T23:59:59.999Z');
 
 /** Epoch milliseconds → the `YYYY-MM-DD` of that instant in UTC. */
 export function msToDate(ms: number): string {

@@ -68,6 +68,8 @@ describeEachDatabase('expression core semantics', (t) => {
     expect((await expectAgree(t, 'i % i2')).get(4)).toBe(-1);
     await expectAgree(t, 'd * d2 + d / 3');
     await expectAgree(t, '-d');
+    await expectAgree(t, '-i');
+    await expectAgree(t, 'i * -1');
   });
 
   it('comparisons across types, strings by code point, three-valued logic', async () => {

@@ -1,5 +1,12 @@
 import type { CollectionRef, FieldRef, Scope } from '../scope.ts';
-import { comparisonType, isNumeric, type Value, type ValueType } from '../values.ts';
+import {
+  comparisonType,
+  isNumeric,
+  MAX_DATETIME,
+  MIN_DATETIME,
+  type Value,
+  type ValueType,
+} from '../values.ts';
 import { aggregateByFunctionName, type AggregateDef } from './functions/aggregate.ts';
 import { findFunction } from './functions/index.ts';
 import type { FunctionDef, ParamType } from './functions/types.ts';
@@ -138,15 +145,15 @@ class Checker {
     const text = expr.text.trim();
     if (ISO_DATE.test(text)) {
       const ms = Date.parse(`${text}T00:00:00Z`);
-      if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text) {
-        this.fail(expr, `#${text}# is not a calendar date`);
+      if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text || ms < MIN_DATETIME) {
+        this.fail(expr, `#${text}# is not a calendar date of the years 0001 to 9999`);
       }
       return { kind: 'literal', value: text, type: 'date' };
     }
     if (ISO_DATETIME.test(text)) {
       const normalised = text.replace(' ', 'T');
       const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(normalised) ? normalised : `${normalised}Z`);
-      if (!Number.isNaN(ms)) return { kind: 'literal', value: ms, type: 'datetime' };
+      if (ms >= MIN_DATETIME && ms <= MAX_DATETIME) return { kind: 'literal', value: ms, type: 'datetime' };
     }
     return this.fail(
       expr,

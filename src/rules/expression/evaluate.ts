@@ -49,7 +49,8 @@ export function evaluateExpression(node: TypedExpr, ctx: ExpressionEvalContext):
     case 'unary': {
       const value = evaluateExpression(node.arg, ctx);
       if (value === null) return null;
-      return node.op === 'not' ? !value : -(value as number);
+      // `+ 0` turns -0 into 0, as results read back from the databases are.
+      return node.op === 'not' ? !value : -(value as number) + 0;
     }
     case 'case': {
       for (const { when, then } of node.whens) {
@@ -100,9 +101,9 @@ export function evaluateExpression(node: TypedExpr, ctx: ExpressionEvalContext):
         case '-':
           return (left as number) - (right as number);
         case '*':
-          return (left as number) * (right as number);
+          return (left as number) * (right as number) + 0;
         case '/':
-          return right === 0 ? null : (left as number) / (right as number);
+          return right === 0 ? null : (left as number) / (right as number) + 0;
         case '%':
           return right === 0 ? null : (left as number) % (right as number);
       }

@@ -1,12 +1,13 @@
 import { sql, type RawBuilder } from 'kysely';
 import { compareValues as compare, isNumeric, type Value, type ValueType } from '../../values.ts';
+import { roundDecimalAt } from './decimal-rounding.ts';
 import type { SqlArg, SqlContext } from './types.ts';
 
 /**
  * Aggregates over the rows of a one-to-many link (a collection), used by rule `aggregate` conditions and
  * by aggregate calls in expressions (`Sum(purchases.amount)`). Over an empty collection `count`,
- * `countDistinct` and `sum` are 0, the others NULL. Sums and averages of decimals, and averages, are
- * rounded to 6 decimal places: summing doubles in a different order (SQLite, the in-memory evaluator)
+ * `countDistinct` and `sum` are 0, the others NULL. Sums of decimals and averages are rounded to 6
+ * decimal places: summing doubles in a different order (SQLite, the in-memory evaluator)
  * or exactly (PostgreSQL numeric) then gives the same figure.
  */
 export const AGGREGATES = ['count', 'countDistinct', 'sum', 'avg', 'min', 'max'] as const;
@@ -28,40 +29,18 @@ export interface AggregateDef {
 
 const DECIMALS = 6;
 
-/** Half away from zero at `digits` places, on the value's 15-significant-digit decimal form, as SQL does. */
-export function roundDecimal(value: number, digits: number): number {
-  if (!Number.isFinite(value)) return value;
-  const text = Math.abs(value).toPrecision(15);
-  const [mantissa, exponent] = text.split('e') as [string, string | undefined];
-  const [whole, fraction = ''] = mantissa.split('.') as [string, string | undefined];
-  let digitsText = whole + fraction;
-  let point = whole.length + Number(exponent ?? 0);
-  if (point < 0) {
-    digitsText = '0'.repeat(-point) + digitsText;
-    point = 0;
-  }
-  const keep = point + digits;
-  if (keep < 0) return 0;
-  let kept = digitsText.slice(0, keep).padEnd(keep, '0');
-  if ((digitsText[keep] ?? '0') >= '5') {
-    // Add one unit in the last kept place.
-    const incremented = (BigInt(kept || '0') + 1n).toString().padStart(kept.length, '0');
-    if (incremented.length > kept.length) point++;
-    kept = incremented;
-  }
-  const result = Number(`${kept.slice(0, point) || '0'}.${kept.slice(point) || '0'}`);
-  return value < 0 && result !== 0 ? -result : result;
-}
-
 function nonNull(values: Value[]): Array<Exclude<Value, null>> {
   return values.filter((v): v is Exclude<Value, null> => v !== null);
 }
 
-/** A rounded SQL figure: numeric on PostgreSQL (exact), REAL on SQLite. */
+/**
+ * A figure rounded to DECIMALS places: exactly in `numeric` on PostgreSQL; on SQLite with the same code
+ * as the in-memory evaluator (SQLite's own round() breaks some ties differently).
+ */
 function rounded(value: RawBuilder<unknown>, ctx: SqlContext): RawBuilder<unknown> {
   return ctx.kind === 'postgres'
     ? sql`CAST(round(CAST(${value} AS numeric), ${sql.lit(DECIMALS)}) AS double precision)`
-    : sql`round(${value}, ${sql.lit(DECIMALS)})`;
+    : sql`baton_round(${value}, ${sql.lit(DECIMALS)}, 'round')`;
 }
 
 const orderable = (type: ValueType | undefined) =>
@@ -100,7 +79,7 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
         : rounded(sql`coalesce(sum(${value!.sql}), 0)`, ctx),
     evaluate: (values, type) => {
       const sum = nonNull(values).reduce<number>((total, v) => total + (v as number), 0);
-      return type === 'integer' ? sum : roundDecimal(sum, DECIMALS);
+      return type === 'integer' ? sum : roundDecimalAt(sum, DECIMALS, 'round');
     },
   },
   avg: {
@@ -113,7 +92,7 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
     evaluate: (values) => {
       const present = nonNull(values) as number[];
       if (present.length === 0) return null;
-      return roundDecimal(present.reduce((a, b) => a + b, 0) / present.length, DECIMALS);
+      return roundDecimalAt(present.reduce((a, b) => a + b, 0) / present.length, DECIMALS, 'round');
     },
   },
   min: {

@@ -75,6 +75,10 @@ export interface FunctionDef {
  */
 export interface SqliteUdf {
   name: `baton_${string}`;
-  /** Called with SQLite values: text as strings, INTEGER as numbers, REAL as numbers, NULL as null. */
+  /**
+   * Called with SQLite values: text as strings, INTEGER as numbers, REAL as numbers, NULL as null.
+   * better-sqlite3 takes the number of arguments from the function's `length`, so a wrapper with rest
+   * parameters must set it.
+   */
   fn: (...args: never[]) => string | number | bigint | null;
 }
