@@ -58,7 +58,7 @@ export function decimalForm(value: number): string {
  * The double nearest the 15-digit form: its toPrecision(15) gives that form back. (toPrecision gives the
  * same digits as toExponential, faster.)
  */
-export function formValue(value: number): number {
+function formValue(value: number): number {
   return Number(tieForm(value) ?? value.toPrecision(15)) + 0;
 }
 
@@ -88,7 +88,7 @@ export function roundDecimalAt(value: number, places: number, rounding: Rounding
 }
 
 /** Half away from zero at `digits` places, on the value's 15-significant-digit decimal form, as SQL does. */
-export function roundDecimal(value: number, digits: number): number {
+function roundDecimal(value: number, digits: number): number {
   if (!Number.isFinite(value)) return value;
   const text = Math.abs(value).toPrecision(15);
   const [mantissa, exponent] = text.split('e') as [string, string | undefined];
