@@ -1,8 +1,9 @@
 import type { LinkDef, TableDef, WorkspaceSchema } from '../schema/types.ts';
 import { findTable } from '../schema/types.ts';
-import type { ExpressionEvalContext } from './expression/evaluate.ts';
+import type { TypedExpr } from './expression/check.ts';
+import { evaluateExpression, type ExpressionEvalContext } from './expression/evaluate.ts';
 import type { CollectionRef, FieldRef } from './scope.ts';
-import type { Value } from './values.ts';
+import { compareValues, type Value } from './values.ts';
 
 /**
  * Rows held in memory, table by table, with what the in-memory evaluator needs to follow links: the rows
@@ -16,8 +17,11 @@ export interface EvalRun {
   variables: Record<string, Value>;
 }
 
+type WindowNode = Extract<TypedExpr, { kind: 'window' }>;
+
 export class Dataset {
   private readonly indexes = new Map<string, Map<string, Row[]>>();
+  private readonly windows = new WeakMap<EvalRun, Map<WindowNode, Map<Row, Value>>>();
 
   constructor(
     readonly schema: WorkspaceSchema,
@@ -67,16 +71,88 @@ export class Dataset {
     return table;
   }
 
-  /** The evaluation context of one row. */
-  context(row: Row, run: EvalRun): ExpressionEvalContext {
+  /** The evaluation context of one row of `table`. */
+  context(table: string, row: Row, run: EvalRun): ExpressionEvalContext {
     return {
       now: run.now,
       field: (ref: FieldRef) => this.reach(row, ref.links)?.[ref.column.name] ?? null,
       variable: (name: string) => run.variables[name] ?? null,
+      window: (node) => this.windowValues(node, run).get(row) ?? null,
       collection: (ref: CollectionRef) => {
         const owner = this.reach(row, ref.links);
-        return owner ? this.follow(owner, ref.link).map((child) => this.context(child, run)) : [];
+        return owner
+          ? this.follow(owner, ref.link).map((child) => this.context(ref.table.name, child, run))
+          : [];
       },
     };
+  }
+
+  /**
+   * A window function's value for every row of its table, computed once per run: rows are grouped by
+   * the partition values and numbered in the order's sequence (empty values last when ascending, first
+   * when descending; row numbers broken by primary key), as the SQL does.
+   */
+  private windowValues(node: WindowNode, run: EvalRun): Map<Row, Value> {
+    let computed = this.windows.get(run);
+    if (!computed) this.windows.set(run, (computed = new Map<WindowNode, Map<Row, Value>>()));
+    const cached = computed.get(node);
+    if (cached) return cached;
+    const table = this.table(node.table.name);
+    const rows = this.rows[table.name] ?? [];
+    const contexts = new Map(rows.map((row) => [row, this.context(table.name, row, run)]));
+    const groups = new Map<string, Row[]>();
+    for (const row of rows) {
+      const key = JSON.stringify(node.partition.map((p) => evaluateExpression(p, contexts.get(row)!)));
+      const group = groups.get(key);
+      if (group) group.push(row);
+      else groups.set(key, [row]);
+    }
+    const keysOf = new Map(
+      rows.map((row) => [row, node.order.map((o) => evaluateExpression(o.expr, contexts.get(row)!))]),
+    );
+    const byOrder = (a: Row, b: Row) => {
+      const ka = keysOf.get(a)!;
+      const kb = keysOf.get(b)!;
+      for (let i = 0; i < node.order.length; i++) {
+        const x = ka[i] ?? null;
+        const y = kb[i] ?? null;
+        if (x === y) continue;
+        // Empty values sort last ascending, first descending: the largest value either way.
+        const order = x === null ? 1 : y === null ? -1 : compareValues(x, y);
+        if (order !== 0) return node.order[i]!.desc ? -order : order;
+      }
+      return 0;
+    };
+    const byKey = (a: Row, b: Row) => {
+      for (const k of table.primaryKey) {
+        const order = compareValues(a[k] as Exclude<Value, null>, b[k] as Exclude<Value, null>);
+        if (order !== 0) return order;
+      }
+      return 0;
+    };
+    const values = new Map<Row, Value>();
+    for (const group of groups.values()) {
+      if (node.fn === 'over') {
+        const result = node.aggregate!.evaluate(
+          group.map((row) => (node.value ? evaluateExpression(node.value, contexts.get(row)!) : 1)),
+          node.value?.type,
+        );
+        for (const row of group) values.set(row, result);
+        continue;
+      }
+      group.sort((a, b) => byOrder(a, b) || byKey(a, b));
+      let rank = 0;
+      let dense = 0;
+      group.forEach((row, i) => {
+        const tied = i > 0 && byOrder(group[i - 1]!, row) === 0;
+        if (!tied) {
+          rank = i + 1;
+          dense++;
+        }
+        values.set(row, node.fn === 'rownum' ? i + 1 : node.fn === 'rank' ? rank : dense);
+      });
+    }
+    computed.set(node, values);
+    return values;
   }
 }

@@ -2,7 +2,8 @@ import { sql, type RawBuilder } from 'kysely';
 import type { SqlDialect } from '../db/dialect.ts';
 import type { LinkDef, TableDef } from '../schema/types.ts';
 import { findTable, type WorkspaceSchema } from '../schema/types.ts';
-import type { ExpressionSqlContext } from './expression/to-sql.ts';
+import type { TypedExpr } from './expression/check.ts';
+import { expressionSql, orderKeySql, type ExpressionSqlContext } from './expression/to-sql.ts';
 import type { CollectionRef, FieldRef } from './scope.ts';
 import { sqlParam } from './sql-values.ts';
 import type { Value, ValueType } from './values.ts';
@@ -97,6 +98,44 @@ export class SqlScope {
     return { scope, correlation };
   }
 
+  /**
+   * A window function's value for this scope's rows: computed in a derived table over the whole table
+   * (`SELECT key, row_number() OVER (…) AS v FROM …`), joined back on the primary key.
+   */
+  window(node: Extract<TypedExpr, { kind: 'window' }>): RawBuilder<unknown> {
+    const kind = this.run.dialect.kind;
+    const inner = new SqlScope(this.run, node.table, this.newAlias(), this.aliases);
+    const ctx = inner.expressionContext();
+    const keys = node.table.primaryKey;
+    const order = node.order.map((o) => orderKeySql(expressionSql(o.expr, ctx), o.expr.type, o.desc, kind));
+    // Row numbers are made deterministic by the primary key; ranks are not (equal keys share a rank).
+    if (node.fn === 'rownum') order.push(...keys.map((k) => sql`${sql.ref(`${inner.alias}.${k}`)} ASC`));
+    const partition = node.partition.map((p) => expressionSql(p, ctx));
+    const over = sql` OVER (${partition.length > 0 ? sql`PARTITION BY ${sql.join(partition)} ` : sql``}${
+      order.length > 0 ? sql`ORDER BY ${sql.join(order)}` : sql``
+    })`;
+    const value =
+      node.fn === 'over'
+        ? node.aggregate!.sql(
+            node.value && { sql: expressionSql(node.value, ctx), type: node.value.type },
+            ctx,
+            over,
+          )
+        : sql`${sql.raw(node.fn === 'rownum' ? 'row_number' : node.fn === 'rank' ? 'rank' : 'dense_rank')}()${over}`;
+    const alias = this.newAlias();
+    const columns = keys.map((k, i) => sql`${sql.ref(`${inner.alias}.${k}`)} AS ${sql.id(`k${i}`)}`);
+    const on = sql.join(
+      keys.map((k, i) => sql`${sql.ref(`${alias}.k${i}`)} = ${sql.ref(`${this.alias}.${k}`)}`),
+      sql` AND `,
+    );
+    this.joins.push({
+      key: `window:${alias}`,
+      alias,
+      sql: sql`LEFT JOIN (SELECT ${sql.join(columns)}, ${value} AS v FROM ${inner.from()}) AS ${sql.id(alias)} ON ${on}`,
+    });
+    return sql.ref(`${alias}.v`);
+  }
+
   param(value: Value, type: ValueType): RawBuilder<unknown> {
     return sqlParam(this.run.dialect.kind, value, type);
   }
@@ -107,6 +146,7 @@ export class SqlScope {
       param: (value, type) => this.param(value, type),
       now: () => this.param(this.run.now, 'datetime'),
       field: (ref) => this.column(ref),
+      window: (node) => this.window(node),
       variable: (name, type) => this.param(this.run.variables[name] ?? null, type),
       subquery: (node, select) => {
         const { scope, correlation } = this.child(node.collection);

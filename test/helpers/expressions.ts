@@ -264,7 +264,10 @@ export function memoryValues(source: string, run: ExpressionRun = {}): Map<numbe
   const dataset = new Dataset(HARNESS_SCHEMA, { t: HARNESS_ROWS, items: HARNESS_ITEMS, r: HARNESS_REFS });
   const evalRun = { now: run.now ?? HARNESS_NOW, variables: variableValues(run) };
   return new Map(
-    HARNESS_ROWS.map((row) => [row.id as number, evaluateExpression(typed, dataset.context(row, evalRun))]),
+    HARNESS_ROWS.map((row) => [
+      row.id as number,
+      evaluateExpression(typed, dataset.context('t', row, evalRun)),
+    ]),
   );
 }
 

@@ -49,7 +49,7 @@ export function memoryRuleIds(
   const run = { now: c.now ?? HARNESS_NOW, variables };
   const key = dimension.primaryKey[0]!;
   return (data.rows[dimension.name] ?? [])
-    .filter((row) => ruleHolds(checked.rule, dataset.context(row, run)))
+    .filter((row) => ruleHolds(checked.rule, dataset.context(dimension.name, row, run)))
     .map((row) => row[key] as number)
     .sort((a, b) => a - b);
 }

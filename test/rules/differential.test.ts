@@ -122,6 +122,11 @@ const EXPRESSIONS: Array<{ source: string; type: ValueType; needs: string[] }> =
   { source: 'Left(s, 2)', type: 'string', needs: ['Left'] },
   { source: 'Round(d, 1)', type: 'decimal', needs: ['Round'] },
   { source: 'Abs(i)', type: 'integer', needs: ['Abs'] },
+  { source: 'RowNum(PartitionBy(b), OrderBy(d, s))', type: 'integer', needs: [] },
+  { source: 'Rank(OrderBy(Desc(dt)))', type: 'integer', needs: [] },
+  { source: 'DenseRank(PartitionBy(ref.region), OrderBy(s2))', type: 'integer', needs: [] },
+  { source: '_Over_(Sum(i), PartitionBy(ref_id))', type: 'integer', needs: [] },
+  { source: '_Over_(Avg(d), PartitionBy(ref.region))', type: 'decimal', needs: [] },
 ];
 
 const available = EXPRESSIONS.filter((e) => e.needs.every((name) => findFunction(name)));

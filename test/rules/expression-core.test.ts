@@ -103,4 +103,36 @@ describeEachDatabase('expression core semantics', (t) => {
     await expectAgree(t, '#2024-02-29# = dt');
     await expectAgree(t, 'ts >= #2026-01-01T00:00:00Z#');
   });
+
+  it('window functions number, rank and aggregate over the whole table, deterministically', async () => {
+    expect((await expectAgree(t, 'RowNum(OrderBy(i))')).get(1)).toBe(5);
+    await expectAgree(t, 'RowNum(PartitionBy(b), OrderBy(Desc(d), s))');
+    await expectAgree(t, 'RowNum(PartitionBy(ref.region), OrderBy(Desc(ts)))');
+    await expectAgree(t, 'Rank(OrderBy(s2))');
+    await expectAgree(t, 'DenseRank(PartitionBy(b), OrderBy(Desc(dt)))');
+    const ranks = await expectAgree(t, 'Rank(OrderBy(b))');
+    expect([...ranks.values()].sort()).toEqual([1, 1, 1, 4, 4, 4, 7, 7]);
+    expect((await expectAgree(t, 'DenseRank(OrderBy(b))')).get(3)).toBe(3);
+    await expectAgree(t, '_Over_(Sum(d), PartitionBy(b))');
+    expect((await expectAgree(t, '_Over_(Count())')).get(5)).toBe(8);
+    await expectAgree(t, '_Over_(Count(s), PartitionBy(ref_id))');
+    await expectAgree(t, '_Over_(Avg(i))');
+    await expectAgree(t, '_Over_(Max(s), PartitionBy(b))');
+    await expectAgree(t, 'i - _Over_(Min(i), PartitionBy(b)) + RowNum(OrderBy(id))');
+  });
+});
+
+describe('window function errors', () => {
+  it('refuses windows without order, parts outside windows, nesting and unsupported aggregates', () => {
+    expect(() => typeOf('RowNum()')).toThrow(/RowNum\(\) needs OrderBy/);
+    expect(() => typeOf('RowNum(OrderBy(i), PartitionBy(b))')).toThrow(
+      /optional PartitionBy\(…\) and then OrderBy/,
+    );
+    expect(() => typeOf('OrderBy(i)')).toThrow(/only allowed inside a window function/);
+    expect(() => typeOf('RowNum(OrderBy(RowNum(OrderBy(i))))')).toThrow(/cannot be nested/);
+    expect(() => typeOf('_Over_(CountDistinct(s))')).toThrow(/takes an aggregate first/);
+    expect(() => typeOf('_Over_(Sum(s))')).toThrow(/Sum\(\) does not apply to a string/);
+    expect(typeOf('RowNum(PartitionBy(s), OrderBy(Desc(ts)))')).toBe('integer');
+    expect(typeOf('_Over_(Avg(i), PartitionBy(b))')).toBe('decimal');
+  });
 });

@@ -179,6 +179,29 @@ describeEachDatabase('rules', (t) => {
     });
   });
 
+  it('uses window functions in conditions, also over the rows of a collection', async () => {
+    // The latest row per store, and the customers whose latest item is an alpha.
+    expect(
+      await expectRuleAgrees(t, {
+        rule: { expr: 'RowNum(PartitionBy(ref_id), OrderBy(Desc(ts)))', op: 'eq', value: 1 },
+      }),
+    ).toEqual([1, 3, 5, 7, 8]);
+    // Descending, an empty date comes first: customer 1's latest item is the one without a date.
+    expect(
+      await expectRuleAgrees(t, {
+        rule: {
+          exists: 'items',
+          where: {
+            and: [
+              { expr: 'RowNum(PartitionBy(t_id), OrderBy(Desc(at)))', op: 'eq', value: 1 },
+              { field: 'label', op: 'eq', value: 'alpha' },
+            ],
+          },
+        },
+      }),
+    ).toEqual([2]);
+  });
+
   it('takes parameters, typed by what they are compared with', async () => {
     expect(
       await expectRuleAgrees(t, {

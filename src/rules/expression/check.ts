@@ -1,3 +1,4 @@
+import type { TableDef } from '../../schema/types.ts';
 import type { CollectionRef, FieldRef, Scope } from '../scope.ts';
 import {
   comparisonType,
@@ -34,6 +35,20 @@ export type TypedExpr =
   | { kind: 'unary'; op: '-' | 'not'; arg: TypedExpr; type: ValueType }
   /** A value used as a wider type: an integer as a decimal, a date as a datetime (its midnight UTC). */
   | { kind: 'widen'; arg: TypedExpr; type: ValueType }
+  /**
+   * A window function over the rows of the scope's table: RowNum / Rank / DenseRank by `order` within
+   * each `partition`, or an aggregate of the whole partition (`_Over_(Sum(amount), PartitionBy(country))`).
+   */
+  | {
+      kind: 'window';
+      fn: WindowName;
+      aggregate: AggregateDef | undefined;
+      value: TypedExpr | undefined;
+      partition: TypedExpr[];
+      order: Array<{ expr: TypedExpr; desc: boolean }>;
+      table: TableDef;
+      type: ValueType;
+    }
   /** `Case(When(cond, value), …, Else(value))`. */
   | {
       kind: 'case';
@@ -50,6 +65,10 @@ export type TypedExpr =
       /** For comparisons: the type both sides are compared in. */
       operand: ValueType;
     };
+
+export const RANKINGS = ['rownum', 'rank', 'denserank'] as const;
+export type WindowName = (typeof RANKINGS)[number] | 'over';
+const WINDOW_PARTS = ['partitionby', 'orderby', 'desc', 'asc'];
 
 export interface CheckContext {
   scope: Scope;
@@ -90,6 +109,8 @@ function describeParams(fn: FunctionDef): string {
 }
 
 class Checker {
+  private inWindow = false;
+
   constructor(
     private readonly source: string,
     private readonly ctx: CheckContext,
@@ -248,6 +269,15 @@ class Checker {
     if (['when', 'else'].includes(expr.name.toLowerCase())) {
       this.fail(expr, `${expr.name}() is only allowed inside Case(When(condition, value), …, Else(value))`);
     }
+    const lower = expr.name.toLowerCase();
+    if ((RANKINGS as readonly string[]).includes(lower) || lower === '_over_')
+      return this.window(expr, scope);
+    if (WINDOW_PARTS.includes(lower)) {
+      this.fail(
+        expr,
+        `${expr.name}() is only allowed inside a window function: RowNum(PartitionBy(…), OrderBy(…)) or _Over_(Sum(…), PartitionBy(…))`,
+      );
+    }
     const aggregate = aggregateByFunctionName(expr.name);
     if (aggregate) return this.aggregate(expr, aggregate, scope);
     const fn = findFunction(expr.name);
@@ -306,6 +336,89 @@ class Checker {
       otherwise: otherwise && widenTo(otherwise, type),
       type,
     };
+  }
+
+  private window(expr: Extract<Expr, { kind: 'call' }>, scope: Scope): TypedExpr {
+    if (this.inWindow) this.fail(expr, 'window functions cannot be nested');
+    this.inWindow = true;
+    try {
+      const lower = expr.name.toLowerCase();
+      const rest = [...expr.args];
+      let aggregate: AggregateDef | undefined;
+      let value: TypedExpr | undefined;
+      let type: ValueType = 'integer';
+      if (lower === '_over_') {
+        const first = rest.shift();
+        aggregate = first?.kind === 'call' ? aggregateByFunctionName(first.name) : undefined;
+        if (!aggregate || aggregate.name === 'countDistinct' || first?.kind !== 'call') {
+          return this.fail(
+            first ?? expr,
+            '_Over_() takes an aggregate first: Sum(x), Count(), Count(x), Avg(x), Min(x) or Max(x)',
+          );
+        }
+        if (first.args.length > 1 || (aggregate.needsValue && first.args.length === 0)) {
+          this.fail(
+            first,
+            `${aggregate.functionName}() inside _Over_ takes ${aggregate.needsValue ? 'one value' : 'at most one value'}`,
+          );
+        }
+        value = first.args[0] && this.check(first.args[0], scope);
+        const result = aggregate.returns(value?.type);
+        if (!result)
+          this.fail(first, `${aggregate.functionName}() does not apply to a ${value?.type ?? 'row'}`);
+        type = result;
+      }
+      const partition: TypedExpr[] = [];
+      const order: Array<{ expr: TypedExpr; desc: boolean }> = [];
+      for (const part of rest) {
+        const name = part.kind === 'call' ? part.name.toLowerCase() : '';
+        if (
+          part.kind === 'call' &&
+          name === 'partitionby' &&
+          partition.length === 0 &&
+          order.length === 0 &&
+          part.args.length > 0
+        ) {
+          partition.push(...part.args.map((a) => this.check(a, scope)));
+        } else if (
+          part.kind === 'call' &&
+          name === 'orderby' &&
+          order.length === 0 &&
+          lower !== '_over_' &&
+          part.args.length > 0
+        ) {
+          for (const key of part.args) {
+            const direction = key.kind === 'call' ? key.name.toLowerCase() : '';
+            const wrapped =
+              key.kind === 'call' && (direction === 'desc' || direction === 'asc') && key.args.length === 1;
+            const checked = this.check(wrapped ? key.args[0]! : key, scope);
+            if (checked.type === 'null') this.fail(key, 'order by a value, not NULL');
+            order.push({ expr: checked, desc: wrapped && direction === 'desc' });
+          }
+        } else {
+          this.fail(
+            part,
+            lower === '_over_'
+              ? '_Over_(aggregate, PartitionBy(…)) takes an optional PartitionBy after the aggregate'
+              : `${expr.name}() takes an optional PartitionBy(…) and then OrderBy(…), such as ${expr.name}(PartitionBy(email), OrderBy(Desc(created_at)))`,
+          );
+        }
+      }
+      if (lower !== '_over_' && order.length === 0)
+        this.fail(expr, `${expr.name}() needs OrderBy(…): rows are numbered in that order`);
+      return {
+        kind: 'window',
+        fn: lower === '_over_' ? 'over' : (lower as WindowName),
+        aggregate,
+        value,
+        partition,
+        order,
+        table: scope.table,
+        type,
+      };
+    } finally {
+      this.inWindow = false;
+    }
   }
 
   private aggregate(expr: Extract<Expr, { kind: 'call' }>, fn: AggregateDef, scope: Scope): TypedExpr {

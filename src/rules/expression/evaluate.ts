@@ -11,6 +11,8 @@ import type { EvalContext } from './functions/types.ts';
 export interface ExpressionEvalContext extends EvalContext {
   field(ref: FieldRef): Value;
   variable(name: string): Value;
+  /** The value of a window function for the current row. */
+  window(node: Extract<TypedExpr, { kind: 'window' }>): Value;
   /** The contexts of the rows of a collection of the current row. */
   collection(ref: CollectionRef): ExpressionEvalContext[];
 }
@@ -67,6 +69,8 @@ export function evaluateExpression(node: TypedExpr, ctx: ExpressionEvalContext):
         node.args.map((a) => a.type),
       );
     }
+    case 'window':
+      return ctx.window(node);
     case 'aggregate': {
       const rows = ctx.collection(node.collection);
       const values = node.value ? rows.map((row) => evaluateExpression(node.value!, row)) : rows.map(() => 1);

@@ -15,6 +15,8 @@ export interface ExpressionSqlContext extends SqlContext {
   /** A column reached from the current row (its links joined by the rule compiler). */
   field(ref: FieldRef): RawBuilder<unknown>;
   variable(name: string, type: ValueType): RawBuilder<unknown>;
+  /** The value of a window function for the current row (computed over the whole table). */
+  window(node: Extract<TypedExpr, { kind: 'window' }>): RawBuilder<unknown>;
   /** A scalar subquery over a collection, selecting what `select` builds inside it. */
   subquery(
     node: Extract<TypedExpr, { kind: 'aggregate' }>,
@@ -45,6 +47,20 @@ export function widenSql(
     return pg ? sql`(CAST(${value} AS timestamp) AT TIME ZONE 'UTC')` : sql`(${value} || ' 00:00:00.000')`;
   }
   return value;
+}
+
+/**
+ * An ORDER BY key of a window: ascending with empty values last, descending with them first (the same on
+ * both databases, and as the in-memory evaluator sorts); text by code point.
+ */
+export function orderKeySql(
+  value: RawBuilder<unknown>,
+  type: ValueType,
+  desc: boolean,
+  kind: DatabaseKind,
+): RawBuilder<unknown> {
+  const key = kind === 'postgres' && type === 'string' ? sql`${value} COLLATE "C"` : value;
+  return desc ? sql`${key} DESC NULLS FIRST` : sql`${key} ASC NULLS LAST`;
 }
 
 /** `a <op> b` for a comparison; strings order by code point on PostgreSQL too. */
@@ -86,6 +102,8 @@ export function expressionSql(node: TypedExpr, ctx: ExpressionSqlContext): RawBu
         node.args.map((a) => ({ sql: expressionSql(a, ctx), type: a.type })),
         ctx,
       );
+    case 'window':
+      return ctx.window(node);
     case 'aggregate':
       return ctx.subquery(node, (inner) =>
         node.fn.sql(

@@ -22,7 +22,11 @@ export interface AggregateDef {
   needsValue: boolean;
   /** The result type for a value of `type`, or undefined when the aggregate does not apply to it. */
   returns(type: ValueType | undefined): ValueType | undefined;
-  sql(value: SqlArg | undefined, ctx: SqlContext): RawBuilder<unknown>;
+  /**
+   * The aggregate as SQL; `over` (a window clause, ` OVER (…)`) makes it a window aggregate computed for
+   * every row of the partition instead of a group.
+   */
+  sql(value: SqlArg | undefined, ctx: SqlContext, over?: RawBuilder<unknown>): RawBuilder<unknown>;
   /** The aggregate of the collection's values (all rows' values, NULLs included). */
   evaluate(values: Value[], type: ValueType | undefined): Value;
 }
@@ -34,12 +38,13 @@ function nonNull(values: Value[]): Array<Exclude<Value, null>> {
 }
 
 /**
- * A figure rounded to DECIMALS places: exactly in `numeric` on PostgreSQL; on SQLite with the same code
- * as the in-memory evaluator (SQLite's own round() breaks some ties differently).
+ * A figure rounded to DECIMALS places as the in-memory evaluator rounds it: the double's 15-significant-
+ * digit form, rounded half away from zero. PostgreSQL gets there through a double and `numeric` (its cast
+ * keeps 15 digits); SQLite calls the evaluator's own code (its round() breaks some ties differently).
  */
 function rounded(value: RawBuilder<unknown>, ctx: SqlContext): RawBuilder<unknown> {
   return ctx.kind === 'postgres'
-    ? sql`CAST(round(CAST(${value} AS numeric), ${sql.lit(DECIMALS)}) AS double precision)`
+    ? sql`CAST(round(CAST(CAST(${value} AS double precision) AS numeric), ${sql.lit(DECIMALS)}) AS double precision)`
     : sql`baton_round(${value}, ${sql.lit(DECIMALS)}, 'round')`;
 }
 
@@ -53,7 +58,7 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
     summary: 'the number of rows of the collection (or of its non-empty values of a column)',
     needsValue: false,
     returns: () => 'integer',
-    sql: (value) => (value ? sql`count(${value.sql})` : sql`count(*)`),
+    sql: (value, _ctx, over = sql``) => (value ? sql`count(${value.sql})${over}` : sql`count(*)${over}`),
     evaluate: (values, type) => (type === undefined ? values.length : nonNull(values).length),
   },
   countDistinct: {
@@ -62,7 +67,7 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
     summary: 'the number of distinct non-empty values',
     needsValue: true,
     returns: (type) => (type === undefined ? undefined : 'integer'),
-    sql: (value) => sql`count(DISTINCT ${value!.sql})`,
+    sql: (value, _ctx, over = sql``) => sql`count(DISTINCT ${value!.sql})${over}`,
     evaluate: (values) => new Set(nonNull(values)).size,
   },
   sum: {
@@ -71,12 +76,11 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
     summary: 'the sum of the values (0 when there are none)',
     needsValue: true,
     returns: (type) => (type !== undefined && isNumeric(type) ? type : undefined),
-    sql: (value, ctx) =>
-      value!.type === 'integer'
-        ? ctx.kind === 'postgres'
-          ? sql`CAST(coalesce(sum(${value!.sql}), 0) AS bigint)`
-          : sql`coalesce(sum(${value!.sql}), 0)`
-        : rounded(sql`coalesce(sum(${value!.sql}), 0)`, ctx),
+    sql: (value, ctx, over = sql``) => {
+      const sum = sql`coalesce(sum(${value!.sql})${over}, 0)`;
+      if (value!.type !== 'integer') return rounded(sum, ctx);
+      return ctx.kind === 'postgres' ? sql`CAST(${sum} AS bigint)` : sum;
+    },
     evaluate: (values, type) => {
       const sum = nonNull(values).reduce<number>((total, v) => total + (v as number), 0);
       return type === 'integer' ? sum : roundDecimalAt(sum, DECIMALS, 'round');
@@ -88,7 +92,7 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
     summary: 'the average of the values (empty when there are none)',
     needsValue: true,
     returns: (type) => (type !== undefined && isNumeric(type) ? 'decimal' : undefined),
-    sql: (value, ctx) => rounded(sql`avg(${value!.sql})`, ctx),
+    sql: (value, ctx, over = sql``) => rounded(sql`avg(${value!.sql})${over}`, ctx),
     evaluate: (values) => {
       const present = nonNull(values) as number[];
       if (present.length === 0) return null;
@@ -101,7 +105,7 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
     summary: 'the smallest value (empty when there are none)',
     needsValue: true,
     returns: orderable,
-    sql: (value, ctx) => minMax('min', value!, ctx),
+    sql: (value, ctx, over = sql``) => sql`min(${collated(value!, ctx)})${over}`,
     evaluate: (values) =>
       nonNull(values).reduce<Value>((m, v) => (m === null || compare(v, m) < 0 ? v : m), null),
   },
@@ -111,16 +115,15 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
     summary: 'the largest value (empty when there are none)',
     needsValue: true,
     returns: orderable,
-    sql: (value, ctx) => minMax('max', value!, ctx),
+    sql: (value, ctx, over = sql``) => sql`max(${collated(value!, ctx)})${over}`,
     evaluate: (values) =>
       nonNull(values).reduce<Value>((m, v) => (m === null || compare(v, m) > 0 ? v : m), null),
   },
 };
 
 /** Strings order by code point on both databases (PostgreSQL's `C` collation, SQLite's binary one). */
-function minMax(fn: 'min' | 'max', value: SqlArg, ctx: SqlContext): RawBuilder<unknown> {
-  const arg = ctx.kind === 'postgres' && value.type === 'string' ? sql`${value.sql} COLLATE "C"` : value.sql;
-  return fn === 'min' ? sql`min(${arg})` : sql`max(${arg})`;
+function collated(value: SqlArg, ctx: SqlContext): RawBuilder<unknown> {
+  return ctx.kind === 'postgres' && value.type === 'string' ? sql`${value.sql} COLLATE "C"` : value.sql;
 }
 
 export function aggregateByFunctionName(name: string): AggregateDef | undefined {

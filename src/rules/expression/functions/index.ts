@@ -19,6 +19,37 @@ export function findFunction(name: string): FunctionDef | undefined {
   return BY_NAME.get(name.toLowerCase());
 }
 
+/** Window functions: built into the checker (their arguments are clauses, not values). */
+const WINDOW_FUNCTIONS = [
+  {
+    name: 'RowNum',
+    summary:
+      "the row's number (1, 2, 3…) in the order given, within its partition; ties broken by primary key",
+    example: 'RowNum(PartitionBy(email), OrderBy(Desc(created_at)))',
+  },
+  {
+    name: 'Rank',
+    summary: "the row's rank in the order given, within its partition: equal values share a rank, then a gap",
+    example: 'Rank(PartitionBy(country), OrderBy(Desc(total_spent)))',
+  },
+  {
+    name: 'DenseRank',
+    summary: 'as Rank, without gaps after equal values',
+    example: 'DenseRank(OrderBy(loyalty))',
+  },
+  {
+    name: '_Over_',
+    summary: 'an aggregate (Sum, Count, Avg, Min, Max) of the values of every row of the partition',
+    example: '_Over_(Count(), PartitionBy(email))',
+  },
+].map((w) => ({
+  ...w,
+  category: 'window',
+  signatures: [
+    w.name === '_Over_' ? '_Over_(aggregate, [PartitionBy(…)])' : `${w.name}([PartitionBy(…)], OrderBy(…))`,
+  ],
+}));
+
 /** The catalogue as the expression editor lists it: every function and aggregate, by category. */
 export function functionCatalogue(): Array<{
   name: string;
@@ -44,5 +75,6 @@ export function functionCatalogue(): Array<{
       example: `${a.functionName}(purchases${a.needsValue ? '.amount' : ''})`,
       signatures: [`${a.functionName}(collection${a.needsValue ? '.column' : ''})`],
     })),
+    ...WINDOW_FUNCTIONS,
   ];
 }

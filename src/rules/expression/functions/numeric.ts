@@ -1,12 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Value, ValueType } from '../../values.ts';
-import {
-  clampPlaces,
-  decimalForm,
-  PLACES_LIMIT,
-  roundDecimalAt,
-  type Rounding,
-} from './decimal-rounding.ts';
+import { clampPlaces, decimalForm, PLACES_LIMIT, roundDecimalAt, type Rounding } from './decimal-rounding.ts';
 import type { FunctionDef, Signature, SqlArg, SqlContext, SqliteUdf } from './types.ts';
 
 /**
