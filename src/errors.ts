@@ -48,8 +48,9 @@ export function isUserError(error: unknown): error is UserError {
 }
 
 /**
- * Driver errors a user can act on, turned into user errors: today, SQLite's "database is locked" after
- * the busy timeout, which means another process holds the write lock (a long import, say).
+ * Driver errors a user can act on, turned into user errors: SQLite's "database is locked" after the busy
+ * timeout, which means another process holds the write lock (a long import, say), and PostgreSQL's
+ * out-of-range arithmetic.
  */
 export function asUserError(error: unknown): UserError | undefined {
   if (isUserError(error)) return error;
@@ -58,6 +59,13 @@ export function asUserError(error: unknown): UserError | undefined {
     return new UserError(
       'The database is busy with another write (an import or a schema change in another process); try again when it has finished.',
       { status: 503, cause: error },
+    );
+  }
+  // PostgreSQL refuses arithmetic beyond its 64-bit integers where SQLite silently goes to floating point.
+  if (code === '22003') {
+    return new UserError(
+      'A number computed by the rule is out of range (beyond 64-bit integers); whole numbers in rules and expressions are exact up to 2^53.',
+      { cause: error },
     );
   }
   return undefined;

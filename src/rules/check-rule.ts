@@ -54,7 +54,11 @@ export function literalFor(type: ValueType, raw: unknown): { value: Value } | { 
   const wrong = (expected: string) => ({ problem: `expected ${expected}, got ${JSON.stringify(raw)}` });
   switch (type) {
     case 'string':
-      return typeof raw === 'string' ? { value: raw } : wrong('text');
+      if (typeof raw !== 'string') return wrong('text');
+      // No stored text holds NUL (imports refuse it), and PostgreSQL refuses it in a parameter.
+      return raw.includes('\u0000')
+        ? { problem: 'text cannot contain the NUL character (U+0000)' }
+        : { value: raw };
     case 'integer': {
       const n = typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw;
       return typeof n === 'number' && Number.isSafeInteger(n) ? { value: n } : wrong('a whole number');

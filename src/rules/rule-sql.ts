@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { UserError } from '../errors.ts';
-import { expressionSql, widenSql } from './expression/to-sql.ts';
+import { aggregateArg, expressionSql, widenSql } from './expression/to-sql.ts';
 import { operatorHolds, operatorSql } from './operators.ts';
 import type { CheckedRule, Operand } from './rule.ts';
 import type { SqlScope } from './sql-scope.ts';
@@ -61,9 +61,7 @@ function operandSql(operand: Operand, scope: SqlScope, againstColumn: boolean): 
       return expressionSql(operand.expr, scope.expressionContext());
     case 'aggregate': {
       const { scope: inner, correlation } = scope.child(operand.collection);
-      const value = operand.value
-        ? { sql: expressionSql(operand.value, inner.expressionContext()), type: operand.value.type }
-        : undefined;
+      const value = operand.value ? aggregateArg(operand.value, inner.expressionContext()) : undefined;
       const aggregate = operand.fn.sql(value, inner.expressionContext());
       const where = operand.where ? sql` AND ${ruleSql(operand.where, inner)}` : sql``;
       return sql`(SELECT ${aggregate} FROM ${inner.from()} WHERE ${correlation}${where})`;
@@ -102,9 +100,7 @@ function aggregateByGroupsSql(
   const { from, to } = left.collection.link.on[0]!;
   const { scope: inner } = scope.child(left.collection);
   const childKey = sql.ref(`${inner.alias}.${to}`);
-  const value = left.value
-    ? { sql: expressionSql(left.value, inner.expressionContext()), type: left.value.type }
-    : undefined;
+  const value = left.value ? aggregateArg(left.value, inner.expressionContext()) : undefined;
   const aggregate = widenSql(
     left.fn.sql(value, inner.expressionContext()),
     left.fn.returns(left.value?.type)!,

@@ -3,7 +3,7 @@ import type { SqlDialect } from '../db/dialect.ts';
 import type { LinkDef, TableDef } from '../schema/types.ts';
 import { findTable, type WorkspaceSchema } from '../schema/types.ts';
 import type { TypedExpr } from './expression/check.ts';
-import { expressionSql, orderKeySql, type ExpressionSqlContext } from './expression/to-sql.ts';
+import { aggregateArg, expressionSql, orderKeySql, type ExpressionSqlContext } from './expression/to-sql.ts';
 import type { CollectionRef, FieldRef } from './scope.ts';
 import { sqlParam } from './sql-values.ts';
 import type { Value, ValueType } from './values.ts';
@@ -116,11 +116,7 @@ export class SqlScope {
     })`;
     const value =
       node.fn === 'over'
-        ? node.aggregate!.sql(
-            node.value && { sql: expressionSql(node.value, ctx), type: node.value.type },
-            ctx,
-            over,
-          )
+        ? node.aggregate!.sql(node.value && aggregateArg(node.value, ctx), ctx, over)
         : sql`${sql.raw(node.fn === 'rownum' ? 'row_number' : node.fn === 'rank' ? 'rank' : 'dense_rank')}()${over}`;
     const alias = this.newAlias();
     const columns = keys.map((k, i) => sql`${sql.ref(`${inner.alias}.${k}`)} AS ${sql.id(`k${i}`)}`);

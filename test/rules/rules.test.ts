@@ -202,6 +202,68 @@ describeEachDatabase('rules', (t) => {
     ).toEqual([2]);
   });
 
+  it('is proof against hostile input: names are looked up, never written; values are parameters', async () => {
+    const hostile = [
+      { field: 'id; DROP TABLE data_t; --', op: 'eq', value: 1 },
+      { field: 'ref"."region', op: 'eq', value: 'x' },
+      { exists: 'items" WHERE 1=1 --' },
+      { aggregate: 'sum', of: 'items.amount) FROM data_t; --', op: 'gt', value: 1 },
+      { field: 'i', op: 'eq', value: { param: 'x; DROP TABLE' } },
+      { expr: 'Lower(s) = s; DROP TABLE data_t', op: 'eq', value: true },
+      { expr: 'Sleep(10)', op: 'eq', value: 1 },
+      { field: 'i', op: 'eq; DROP', value: 1 },
+    ];
+    for (const rule of hostile) {
+      await expect(
+        countRule(t.database, { dimension: 't', rule }),
+        JSON.stringify(rule),
+      ).rejects.toMatchObject({
+        name: 'ValidationError',
+      });
+    }
+    await expect(
+      countRule(t.database, { dimension: 't; DROP TABLE data_t', rule: { and: [] } }),
+    ).rejects.toThrow(/Unknown table "t; DROP TABLE data_t"/);
+    // Quotes and comment markers in values and in expression strings are plain data.
+    for (const value of ["' OR '1'='1", "x'); DROP TABLE data_t; --", '\\', '%']) {
+      expect(await expectRuleAgrees(t, { rule: { field: 's', op: 'eq', value } })).toEqual([]);
+      expect(
+        await expectRuleAgrees(t, {
+          rule: { expr: `s = '${value.replaceAll("'", "''")}'`, op: 'eq', value: true },
+        }),
+      ).toEqual([]);
+    }
+    expect(
+      await expectRuleAgrees(t, {
+        rule: { field: 's', op: 'eq', value: 'it\'s "quoted"; DROP TABLE t; --' },
+      }),
+    ).toEqual([7]);
+    expect(await countRule(t.database, { dimension: 't', rule: { and: [] } })).toBe(8);
+    // NUL is refused up front (PostgreSQL would refuse the parameter).
+    const nul = String.fromCharCode(0);
+    await expect(
+      countRule(t.database, { dimension: 't', rule: { field: 's', op: 'eq', value: `a${nul}b` } }),
+    ).rejects.toThrow(/rule.value: text cannot contain the NUL character/);
+    await expect(
+      countRule(t.database, { dimension: 't', rule: { expr: `s = 'a${nul}b'`, op: 'eq', value: true } }),
+    ).rejects.toThrow(/text cannot contain the NUL character/);
+  });
+
+  it('turns a database overflow into a clear error, never a leak', async () => {
+    const huge = { expr: 'i * 9007199254740 * 9007199254740', op: 'gt', value: 0 };
+    if (t.database.kind === 'postgres') {
+      await expect(countRule(t.database, { dimension: 't', rule: huge })).rejects.toThrow(/out of range/);
+      const { asUserError } = await import('../../src/errors.ts');
+      const error = await countRule(t.database, { dimension: 't', rule: huge }).catch((e: unknown) => e);
+      expect(asUserError(error)?.message).toMatch(
+        /whole numbers in rules and expressions are exact up to 2\^53/,
+      );
+    } else {
+      // SQLite goes to floating point where PostgreSQL refuses: no error, a count.
+      expect(await countRule(t.database, { dimension: 't', rule: huge })).toBeGreaterThan(0);
+    }
+  });
+
   it('takes parameters, typed by what they are compared with', async () => {
     expect(
       await expectRuleAgrees(t, {

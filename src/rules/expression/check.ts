@@ -130,6 +130,7 @@ class Checker {
         return { kind: 'literal', value, type: integer ? 'integer' : 'decimal' };
       }
       case 'string':
+        if (expr.value.includes('\u0000')) this.fail(expr, 'text cannot contain the NUL character (U+0000)');
         return { kind: 'literal', value: expr.value, type: 'string' };
       case 'boolean':
         return { kind: 'literal', value: expr.value, type: 'boolean' };

@@ -3,7 +3,7 @@ import type { DatabaseKind } from '../../db/bulk-values.ts';
 import type { FieldRef } from '../scope.ts';
 import type { ValueType } from '../values.ts';
 import type { TypedExpr } from './check.ts';
-import type { SqlContext } from './functions/types.ts';
+import type { SqlArg, SqlContext } from './functions/types.ts';
 
 /**
  * A checked expression as SQL for one database, every value a parameter. Values are in each database's own
@@ -75,6 +75,14 @@ export function comparisonSql(
   return sql`${left} ${sql.raw(op)} ${collate ? sql`${right} COLLATE "C"` : right}`;
 }
 
+/**
+ * The value an aggregate takes: a plain column as it is stored (PostgreSQL then sums `numeric` exactly,
+ * as fast as it can), anything else as an expression.
+ */
+export function aggregateArg(node: TypedExpr, ctx: ExpressionSqlContext): SqlArg {
+  return { sql: node.kind === 'field' ? ctx.field(node.ref) : expressionSql(node, ctx), type: node.type };
+}
+
 export function expressionSql(node: TypedExpr, ctx: ExpressionSqlContext): RawBuilder<unknown> {
   const pg = ctx.kind === 'postgres';
   switch (node.kind) {
@@ -106,10 +114,7 @@ export function expressionSql(node: TypedExpr, ctx: ExpressionSqlContext): RawBu
       return ctx.window(node);
     case 'aggregate':
       return ctx.subquery(node, (inner) =>
-        node.fn.sql(
-          node.value ? { sql: expressionSql(node.value, inner), type: node.value.type } : undefined,
-          inner,
-        ),
+        node.fn.sql(node.value ? aggregateArg(node.value, inner) : undefined, inner),
       );
     case 'binary': {
       const left = expressionSql(node.left, ctx);

@@ -39,13 +39,16 @@ function nonNull(values: Value[]): Array<Exclude<Value, null>> {
 
 /**
  * A figure rounded to DECIMALS places as the in-memory evaluator rounds it: the double's 15-significant-
- * digit form, rounded half away from zero. PostgreSQL gets there through a double and `numeric` (its cast
- * keeps 15 digits); SQLite calls the evaluator's own code (its round() breaks some ties differently).
+ * digit form, rounded half away from zero. On PostgreSQL an `exact` figure (the sum of a `numeric`
+ * column) is rounded as it is, which is the same for any sum of up to 15 digits and cheaper; others go
+ * through a double and `numeric` (its cast keeps 15 digits). SQLite calls the evaluator's own code (its
+ * round() breaks some ties differently).
  */
-function rounded(value: RawBuilder<unknown>, ctx: SqlContext): RawBuilder<unknown> {
-  return ctx.kind === 'postgres'
-    ? sql`CAST(round(CAST(CAST(${value} AS double precision) AS numeric), ${sql.lit(DECIMALS)}) AS double precision)`
-    : sql`baton_round(${value}, ${sql.lit(DECIMALS)}, 'round')`;
+function rounded(value: RawBuilder<unknown>, ctx: SqlContext, exact: boolean): RawBuilder<unknown> {
+  if (ctx.kind === 'sqlite') return sql`baton_round(${value}, ${sql.lit(DECIMALS)}, 'round')`;
+  return exact
+    ? sql`round(CAST(${value} AS numeric), ${sql.lit(DECIMALS)})`
+    : sql`CAST(round(CAST(CAST(${value} AS double precision) AS numeric), ${sql.lit(DECIMALS)}) AS double precision)`;
 }
 
 const orderable = (type: ValueType | undefined) =>
@@ -78,7 +81,7 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
     returns: (type) => (type !== undefined && isNumeric(type) ? type : undefined),
     sql: (value, ctx, over = sql``) => {
       const sum = sql`coalesce(sum(${value!.sql})${over}, 0)`;
-      if (value!.type !== 'integer') return rounded(sum, ctx);
+      if (value!.type !== 'integer') return rounded(sum, ctx, true);
       return ctx.kind === 'postgres' ? sql`CAST(${sum} AS bigint)` : sum;
     },
     evaluate: (values, type) => {
@@ -92,7 +95,7 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
     summary: 'the average of the values (empty when there are none)',
     needsValue: true,
     returns: (type) => (type !== undefined && isNumeric(type) ? 'decimal' : undefined),
-    sql: (value, ctx, over = sql``) => rounded(sql`avg(${value!.sql})${over}`, ctx),
+    sql: (value, ctx, over = sql``) => rounded(sql`avg(${value!.sql})${over}`, ctx, false),
     evaluate: (values) => {
       const present = nonNull(values) as number[];
       if (present.length === 0) return null;
