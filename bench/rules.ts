@@ -57,9 +57,10 @@ const CASES: Case[] = [
       op: 'gte',
       value: 300,
     },
-    handWritten: (db) => sql`SELECT count(*) AS n FROM (
-      SELECT profile_id FROM ${db.dialect.dataTableRef('purchases')}
-      WHERE purchased_at >= ${since(90, db)} GROUP BY profile_id HAVING sum(amount) >= 300) s`,
+    // Counting profiles (not purchase groups, which could name profiles that do not exist).
+    handWritten: (db) => sql`SELECT count(*) AS n FROM ${db.dialect.dataTableRef('profiles')} p
+      WHERE p.id IN (SELECT profile_id FROM ${db.dialect.dataTableRef('purchases')}
+        WHERE purchased_at >= ${since(90, db)} GROUP BY profile_id HAVING sum(amount) >= 300)`,
   },
   {
     name: 'except: opted in minus bought in 30 days',

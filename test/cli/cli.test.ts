@@ -15,6 +15,7 @@ import type { ErSummary } from '../../src/schema/er-summary.ts';
 import { applySchema, type SchemaChangeResult } from '../../src/schema/migrate.ts';
 import { parseSchemaText, schemaToDocument } from '../../src/schema/parse.ts';
 import { loadSchema } from '../../src/schema/store.ts';
+import { countRule } from '../../src/rules/rule-service.ts';
 import { describeEachDatabase, kindsUnderTest, type TestDatabase } from '../helpers/databases.ts';
 
 /**
@@ -527,5 +528,72 @@ describe.concurrent('baton CLI', { timeout: 120_000 }, () => {
         expect(await tableRowCounts(t.database, stored!.schema)).toEqual(first!.rows);
       },
     );
+  });
+
+  describeEachDatabase('baton rules', (t) => {
+    const ruleText = [
+      'and:',
+      '  - { field: country, op: in, value: [IT, FR, US] }',
+      '  - { aggregate: sum, of: purchases.amount, op: gte, value: { param: min } }',
+      '',
+    ].join('\n');
+    let rule = '';
+
+    it.sequential(
+      'counts, previews, prints SQL and distributions of a rule file, with --json shapes',
+      async () => {
+        rule = file(`rules-${t.database.kind}/big-spenders.yaml`, ruleText);
+        expect(
+          (await baton(['demo', '--profiles', '300', '--as-of', '2026-01-15'], settingsOf(t))).code,
+        ).toBe(0);
+        const args = ['--dimension', 'profiles', '--param', 'min=200', '--json'];
+        const count = await baton(['rules', 'count', rule, ...args], settingsOf(t));
+        expect(count.code).toBe(0);
+        const expected = await countRule(t.database, {
+          dimension: 'profiles',
+          rule: parseYaml(ruleText),
+          parameters: { min: 200 },
+        });
+        expect(expected).toBeGreaterThan(0);
+        expect(json(count)).toEqual({ count: expected });
+        const preview = json<{ columns: Array<{ name: string }>; rows: unknown[] }>(
+          await baton(
+            ['rules', 'preview', rule, ...args, '--columns', 'id,country,store.region', '--limit', '3'],
+            settingsOf(t),
+          ),
+        );
+        expect(preview.columns.map((c) => c.name)).toEqual(['id', 'country', 'store.region']);
+        expect(preview.rows).toHaveLength(Math.min(3, expected));
+        const text = json<{ sql: string; readable: string }>(
+          await baton(['rules', 'sql', rule, ...args], settingsOf(t)),
+        );
+        expect(text.readable).toMatch(/country" IN \(.*'IT'.*'FR'.*'US'/);
+        const spread = json<{ total: number; values: Array<{ count: number }> }>(
+          await baton(['rules', 'distribution', rule, 'loyalty', ...args], settingsOf(t)),
+        );
+        expect(spread.total).toBe(expected);
+        expect(spread.values.reduce((sum, v) => sum + v.count, 0)).toBe(expected);
+      },
+    );
+
+    it.sequential('exits 1 naming the problem: a bad rule, a missing parameter, a missing file', async () => {
+      const bad = file(`rules-${t.database.kind}/bad.yaml`, '{ field: contry, op: eq, value: IT }');
+      const run = await baton(['rules', 'count', bad, '--dimension', 'profiles', '--json'], settingsOf(t));
+      expect(run.code).toBe(1);
+      expect(json<{ error: { issues: Array<{ path: string; message: string }> } }>(run).error.issues).toEqual(
+        [{ path: 'rule.field', message: 'profiles has no column "contry"' }],
+      );
+      const noParam = await baton(['rules', 'count', rule, '--dimension', 'profiles'], settingsOf(t));
+      expect(noParam.code).toBe(1);
+      expect(noParam.stderr).toContain(
+        'parameters.min: the rule uses parameter min (decimal); give it a value',
+      );
+      const missing = await baton(
+        ['rules', 'count', path.join(files, 'nope.yaml'), '--dimension', 'profiles'],
+        settingsOf(t),
+      );
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('no such file');
+    });
   });
 });
