@@ -1,6 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import { UserError } from '../errors.ts';
 import { aggregateArg, expressionSql, widenSql } from './expression/to-sql.ts';
+import { ROUNDING_PLACES } from './expression/functions/aggregate.ts';
+import { roundingThreshold } from './expression/functions/decimal-rounding.ts';
 import { operatorHolds, operatorSql } from './operators.ts';
 import type { CheckedRule, Operand } from './rule.ts';
 import type { SqlScope } from './sql-scope.ts';
@@ -59,13 +61,64 @@ function operandSql(operand: Operand, scope: SqlScope, againstColumn: boolean): 
       );
     case 'expr':
       return expressionSql(operand.expr, scope.expressionContext());
-    case 'aggregate': {
-      const { scope: inner, correlation } = scope.child(operand.collection);
-      const value = operand.value ? aggregateArg(operand.value, inner.expressionContext()) : undefined;
-      const aggregate = operand.fn.sql(value, inner.expressionContext());
-      const where = operand.where ? sql` AND ${ruleSql(operand.where, inner)}` : sql``;
-      return sql`(SELECT ${aggregate} FROM ${inner.from()} WHERE ${correlation}${where})`;
-    }
+    case 'aggregate':
+      return aggregateSubquery(operand, scope, false);
+  }
+}
+
+/** The aggregate of a row's collection as a correlated subquery (`unrounded`: see thresholdsSql). */
+function aggregateSubquery(
+  operand: Extract<Operand, { kind: 'aggregate' }>,
+  scope: SqlScope,
+  unrounded: boolean,
+): RawBuilder<unknown> {
+  const { scope: inner, correlation } = scope.child(operand.collection);
+  const value = operand.value ? aggregateArg(operand.value, inner.expressionContext()) : undefined;
+  const aggregate = unrounded
+    ? operand.fn.unrounded!(value!)
+    : operand.fn.sql(value, inner.expressionContext());
+  const where = operand.where ? sql` AND ${ruleSql(operand.where, inner)}` : sql``;
+  return sql`(SELECT ${aggregate} FROM ${inner.from()} WHERE ${correlation}${where})`;
+}
+
+/**
+ * SQLite: whether a comparison of a rounded aggregate (sums of decimals, averages) with constants can
+ * compare the unrounded figure with thresholds instead (roundingThreshold): the same rows, without a
+ * call of the rounding function for every row or group.
+ */
+function usesThresholds(
+  rule: Compare,
+  scope: SqlScope,
+): rule is Compare & { left: Extract<Operand, { kind: 'aggregate' }> } {
+  const left = rule.left;
+  return (
+    scope.run.dialect.kind === 'sqlite' &&
+    left.kind === 'aggregate' &&
+    left.value !== undefined &&
+    left.fn.rounds?.(left.value.type) === true &&
+    ['eq', 'gt', 'gte', 'lt', 'lte', 'between', 'in'].includes(rule.base) &&
+    rule.values.every((v) => v.kind === 'value' || v.kind === 'param')
+  );
+}
+
+function thresholdsSql(rule: Compare, scope: SqlScope, raw: RawBuilder<unknown>): RawBuilder<unknown> {
+  const values = rule.values.map((v) => constantValue(v, scope) as number);
+  const at = (value: number, strict: boolean) =>
+    sqlParam('sqlite', roundingThreshold(value, ROUNDING_PLACES, strict), 'decimal');
+  const interval = (value: number) => sql`(${raw} >= ${at(value, false)} AND ${raw} < ${at(value, true)})`;
+  switch (rule.base) {
+    case 'gte':
+      return sql`${raw} >= ${at(values[0]!, false)}`;
+    case 'gt':
+      return sql`${raw} >= ${at(values[0]!, true)}`;
+    case 'lt':
+      return sql`${raw} < ${at(values[0]!, false)}`;
+    case 'lte':
+      return sql`${raw} < ${at(values[0]!, true)}`;
+    case 'between':
+      return sql`(${raw} >= ${at(values[0]!, false)} AND ${raw} < ${at(values[1]!, true)})`;
+    default:
+      return sql`(${sql.join(values.map(interval), sql` OR `)})`;
   }
 }
 
@@ -101,13 +154,19 @@ function aggregateByGroupsSql(
   const { scope: inner } = scope.child(left.collection);
   const childKey = sql.ref(`${inner.alias}.${to}`);
   const value = left.value ? aggregateArg(left.value, inner.expressionContext()) : undefined;
-  const aggregate = widenSql(
-    left.fn.sql(value, inner.expressionContext()),
-    left.fn.returns(left.value?.type)!,
-    left.type,
-    scope.run.dialect.kind,
-  );
-  const condition = positiveSql(rule, scope, aggregate, false);
+  const condition = usesThresholds(rule, scope)
+    ? thresholdsSql(rule, scope, left.fn.unrounded!(value!))
+    : positiveSql(
+        rule,
+        scope,
+        widenSql(
+          left.fn.sql(value, inner.expressionContext()),
+          left.fn.returns(left.value?.type)!,
+          left.type,
+          scope.run.dialect.kind,
+        ),
+        false,
+      );
   // The groups that pass (or, turned around, that fail); a NULL aggregate fails, as it does row by row.
   const passes =
     negated !== emptyPasses ? sql`NOT COALESCE(${condition}, FALSE)` : sql`COALESCE(${condition}, FALSE)`;
@@ -139,8 +198,11 @@ function compareSql(rule: Compare, scope: SqlScope, negated: boolean): RawBuilde
   const byGroups = aggregateByGroupsSql(rule, scope, negated);
   if (byGroups) return byGroups;
   const plainColumn = rule.left.kind === 'column';
-  const left = operandSql(rule.left, scope, false);
-  const positive = positiveSql(rule, scope, left, plainColumn);
+  const thresholds = usesThresholds(rule, scope);
+  const left = thresholds ? aggregateSubquery(rule.left, scope, true) : operandSql(rule.left, scope, false);
+  const positive = thresholds
+    ? thresholdsSql(rule, scope, left)
+    : positiveSql(rule, scope, left, plainColumn);
   if (!negated) return positive;
   if (rule.base === 'isEmpty') return sql`NOT ${positive}`;
   // With constant values the positive form is NULL only for an empty column: the complement adds those rows.

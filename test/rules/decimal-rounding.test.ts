@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { roundDecimalAt } from '../../src/rules/expression/functions/decimal-rounding.ts';
+import { roundDecimalAt, roundingThreshold } from '../../src/rules/expression/functions/decimal-rounding.ts';
 import { kindsUnderTest, PG_URL } from '../helpers/databases.ts';
 
 /**
@@ -68,5 +68,34 @@ describe('decimal rounding', () => {
     expect(roundDecimalAt(-0.0000004, 6, 'round')).toBe(0);
     expect(Object.is(roundDecimalAt(-0.0000004, 6, 'round'), -0)).toBe(false);
     expect(roundDecimalAt(9007199254740 / 7, 6, 'round')).toBe(1286742750677.14);
+  });
+
+  it('moves a comparison of a rounded figure onto a threshold, exactly, at the doubles around it', () => {
+    const neighbours = (x: number) => {
+      const view = new DataView(new ArrayBuffer(8));
+      view.setFloat64(0, x);
+      const bits = view.getBigInt64(0);
+      return [-2n, -1n, 0n, 1n, 2n].map((d) => {
+        view.setBigInt64(0, bits + (x >= 0 ? d : -d));
+        return view.getFloat64(0);
+      });
+    };
+    const targets = [300, 0, -0.5, 0.0000005, 0.000001, 12.345678, -1234.5, 1e-7, 99.99, 2.675, 1e12 + 0.5];
+    for (const target of targets) {
+      for (const strict of [false, true]) {
+        const threshold = roundingThreshold(target, 6, strict);
+        for (const value of [...neighbours(threshold), ...neighbours(target), target - 5e-7, target + 5e-7]) {
+          if (!Number.isFinite(value)) continue;
+          const rounded = roundDecimalAt(value, 6, 'round');
+          expect(value >= threshold, `${value} vs ${target} ${strict ? '>' : '>='}`).toBe(
+            strict ? rounded > target : rounded >= target,
+          );
+        }
+      }
+    }
+    // The first double whose 15-digit form, 299.999999500000, is the tie that rounds up to 300.
+    expect(roundingThreshold(300, 6, false)).toBe(299.99999949999955);
+    expect(roundDecimalAt(299.99999949999955, 6, 'round')).toBe(300);
+    expect(roundingThreshold(Number.MAX_VALUE, 6, true)).toBe(Infinity);
   });
 });

@@ -27,11 +27,19 @@ export interface AggregateDef {
    * every row of the partition instead of a group.
    */
   sql(value: SqlArg | undefined, ctx: SqlContext, over?: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** Whether the result of a value of `type` is rounded to ROUNDING_PLACES (sums of decimals, averages). */
+  rounds?(type: ValueType): boolean;
+  /**
+   * For rounded results: the figure before rounding, so that a comparison with a constant can move the
+   * rounding onto the constant (roundingThreshold).
+   */
+  unrounded?(value: SqlArg): RawBuilder<unknown>;
   /** The aggregate of the collection's values (all rows' values, NULLs included). */
   evaluate(values: Value[], type: ValueType | undefined): Value;
 }
 
-const DECIMALS = 6;
+export const ROUNDING_PLACES = 6;
+const DECIMALS = ROUNDING_PLACES;
 
 function nonNull(values: Value[]): Array<Exclude<Value, null>> {
   return values.filter((v): v is Exclude<Value, null> => v !== null);
@@ -84,6 +92,8 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
       if (value!.type !== 'integer') return rounded(sum, ctx, true);
       return ctx.kind === 'postgres' ? sql`CAST(${sum} AS bigint)` : sum;
     },
+    rounds: (type) => type !== 'integer',
+    unrounded: (value) => sql`coalesce(sum(${value.sql}), 0)`,
     evaluate: (values, type) => {
       const sum = nonNull(values).reduce<number>((total, v) => total + (v as number), 0);
       return type === 'integer' ? sum : roundDecimalAt(sum, DECIMALS, 'round');
@@ -96,6 +106,8 @@ export const AGGREGATE_DEFS: Record<AggregateName, AggregateDef> = {
     needsValue: true,
     returns: (type) => (type !== undefined && isNumeric(type) ? 'decimal' : undefined),
     sql: (value, ctx, over = sql``) => rounded(sql`avg(${value!.sql})${over}`, ctx, false),
+    rounds: () => true,
+    unrounded: (value) => sql`avg(${value.sql})`,
     evaluate: (values) => {
       const present = nonNull(values) as number[];
       if (present.length === 0) return null;

@@ -136,3 +136,44 @@ function roundDecimal(value: number, digits: number): number {
   const result = Number(`${kept.slice(0, point) || '0'}.${kept.slice(point) || '0'}`);
   return value < 0 && result !== 0 ? -result : result;
 }
+
+const ORDER = new DataView(new ArrayBuffer(8));
+const SIGN = 1n << 63n;
+const ALL = (1n << 64n) - 1n;
+
+/** A key that orders doubles as numbers (without NaN): the bits, with negatives flipped. */
+function orderKey(value: number): bigint {
+  ORDER.setFloat64(0, value);
+  const bits = ORDER.getBigUint64(0);
+  return bits & SIGN ? ~bits & ALL : bits | SIGN;
+}
+
+function fromOrderKey(key: bigint): number {
+  ORDER.setBigUint64(0, key & SIGN ? key & ~SIGN & ALL : ~key & ALL);
+  return ORDER.getFloat64(0);
+}
+
+/**
+ * The smallest double whose rounding half away from zero at `places` is at least `target` (more than it
+ * when `strict`): -Infinity when every double's is, Infinity when none is. Rounding never decreases as a
+ * value grows, so a comparison of a rounded figure with a constant is a comparison of the figure itself
+ * with this threshold — exactly, ties included — and SQLite can compare sums without calling the
+ * rounding function once per group.
+ */
+export function roundingThreshold(target: number, places: number, strict: boolean): number {
+  const passes = (value: number) => {
+    const rounded = roundDecimalAt(value, places, 'round');
+    return strict ? rounded > target : rounded >= target;
+  };
+  if (passes(-Number.MAX_VALUE)) return -Infinity;
+  if (!passes(Number.MAX_VALUE)) return Infinity;
+  let low = orderKey(-Number.MAX_VALUE);
+  let high = orderKey(Number.MAX_VALUE);
+  // Invariant: low fails, high passes.
+  while (high - low > 1n) {
+    const middle = (low + high) / 2n;
+    if (passes(fromOrderKey(middle))) high = middle;
+    else low = middle;
+  }
+  return fromOrderKey(high) + 0;
+}
