@@ -96,6 +96,7 @@ describe('decimal rounding', () => {
     // The first double whose 15-digit form, 299.999999500000, is the tie that rounds up to 300.
     expect(roundingThreshold(300, 6, false)).toBe(299.99999949999955);
     expect(roundDecimalAt(299.99999949999955, 6, 'round')).toBe(300);
-    expect(roundingThreshold(Number.MAX_VALUE, 6, true)).toBe(Infinity);
+    expect(roundingThreshold(Infinity, 6, true)).toBe(Infinity);
+    expect(roundingThreshold(-Infinity, 6, false)).toBe(-Infinity);
   });
 });
