@@ -128,7 +128,9 @@ export async function openDatabase(
       location: file,
       pool: undefined,
       read: async <R>(query: CompiledQuery) =>
-        reader ? ((await reader.read(query.sql, query.parameters)) as R[]) : (await db.executeQuery<R>(query)).rows,
+        reader
+          ? ((await reader.read(query.sql, query.parameters)) as R[])
+          : (await db.executeQuery<R>(query)).rows,
       close: async () => {
         await reader?.close();
         await db.destroy();

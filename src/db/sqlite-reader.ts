@@ -18,7 +18,10 @@ export type ReadResponse =
 export class SqliteReader {
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (rows: Array<Record<string, unknown>>) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (rows: Array<Record<string, unknown>>) => void; reject: (error: Error) => void }
+  >();
 
   constructor(private readonly file: string) {}
 

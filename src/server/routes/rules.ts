@@ -115,7 +115,7 @@ export function ruleRoutes(app: FastifyInstance, database: Database): void {
   });
 
   app.post('/api/filters', async (request, reply) => {
-    const filter = await createFilter(database, (bodyOf(request.body) ?? {}));
+    const filter = await createFilter(database, bodyOf(request.body) ?? {});
     return reply.status(201).send(filter);
   });
 
