@@ -39,6 +39,7 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
         `  tables        ${base}/api/tables\n` +
         `  rows          ${base}/api/tables/profiles/rows?limit=20\n` +
         `  imports       ${base}/api/imports\n` +
+        `  functions     ${base}/api/rules/functions  (rules: POST /api/rules/count, see docs/rules.md)\n` +
         'Press Ctrl+C to stop.\n',
     );
     await new Promise<void>((resolve) => {
