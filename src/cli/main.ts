@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './commands/demo.ts';
 import { importCommand } from './commands/import.ts';
+import { campaignCommands } from './commands/campaigns.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { startCommands } from './commands/start.ts';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   importCommand(program);
   demoCommand(program);
   rulesCommand(program);
+  campaignCommands(program);
   return program;
 }
 

@@ -55,4 +55,16 @@ export interface BatonTables {
     created_at: string;
     updated_at: string;
   };
+  campaigns: {
+    id: string;
+    name: string;
+    description: string | null;
+    /** The tags as a JSON array. */
+    tags: string;
+    status: string;
+    /** The campaign document as given, as JSON (exported back as YAML). */
+    document: string;
+    created_at: string;
+    updated_at: string;
+  };
 }

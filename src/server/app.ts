@@ -6,6 +6,7 @@ import type { BatonConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { loadSchema } from '../schema/store.ts';
 import { registerErrorHandler } from './errors.ts';
+import { campaignRoutes } from './routes/campaigns.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { schemaRoutes } from './routes/schema.ts';
 import { tableRoutes } from './routes/tables.ts';
@@ -55,6 +56,7 @@ export async function buildApp(
 
   schemaRoutes(app, database);
   ruleRoutes(app, database);
+  campaignRoutes(app, database);
   tableRoutes(app, database, path.join(config.dataDir, 'uploads'));
   return app;
 }

@@ -86,5 +86,20 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_campaigns': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('campaigns')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('tags', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('document', 'text', (c) => c.notNull())
+          .addColumn('created_at', sql.raw(timestamp), (c) => c.notNull())
+          .addColumn('updated_at', sql.raw(timestamp), (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { findTable } from '../schema/types.ts';
+import { ruleIssues, ruleShape } from './checks.ts';
+import { defineActivity, MAIN } from './types.ts';
+
+/** Rows of a dimension that a rule selects: the usual start of a campaign. */
+export const buildAudience = defineActivity({
+  type: 'build-audience',
+  label: 'Build audience',
+  category: 'targeting',
+  description: 'selects the rows of a dimension that match a rule',
+  inputs: 'optional',
+  config: z.strictObject({
+    dimension: z.string().min(1),
+    rule: ruleShape.default({ and: [] }),
+    /** Activate the outbound transition even when nobody matches (the default, as the reference does). */
+    fireWhenEmpty: z.boolean().default(true),
+  }),
+  outputs: () => [MAIN],
+  check(config, ctx) {
+    const table = findTable(ctx.schema, config.dimension);
+    if (!table) {
+      return {
+        population: { kind: 'unknown' },
+        issues: [{ path: `${ctx.path}.dimension`, message: `no table ${config.dimension} in the workspace` }],
+      };
+    }
+    return { population: { kind: 'dimension', table }, issues: ruleIssues(ctx, table, config.rule, 'rule') };
+  },
+});

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { channelActivity } from './channel.ts';
+
+export const directMail = channelActivity({
+  type: 'direct-mail',
+  channel: 'direct-mail',
+  label: 'Direct mail',
+  description: 'writes an extraction file for a mail house',
+  config: z.strictObject({
+    sendWithoutConfirmation: z.boolean().default(false),
+    /** The fields written to the file, in order (links allowed). */
+    columns: z.array(z.string().min(1)).min(1),
+    /** The folder under the data folder the file is written to. */
+    folder: z.string().min(1).default('direct-mail'),
+  }),
+});
