@@ -129,7 +129,7 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
     const result = definition.config.safeParse(config);
     if (!result.success) {
       for (const problem of result.error.issues) {
-        const keys = problem.code === 'unrecognized_keys' ? (problem.keys) : [undefined];
+        const keys = problem.code === 'unrecognized_keys' ? problem.keys : [undefined];
         for (const key of keys) {
           const at = [...problem.path.map(String), ...(key ? [key] : [])];
           const where = at.reduce((p, part) => (/^\d+$/.test(part) ? `${p}[${part}]` : `${p}.${part}`), path);
@@ -164,7 +164,7 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
       id,
       definition,
       label: typeof doc.label === 'string' ? doc.label : definition.label,
-      config: result.success ? (result.data) : config,
+      config: result.success ? result.data : config,
       inputs: [],
       inputRefs,
       outputs: result.success ? definition.outputs(result.data) : [],
