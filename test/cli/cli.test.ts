@@ -596,4 +596,42 @@ describe.concurrent('baton CLI', { timeout: 120_000 }, () => {
       expect(missing.stderr).toContain('no such file');
     });
   });
+
+  describeEachDatabase('baton apply, export, validate', (t) => {
+    it.sequential(
+      'applies a campaign file, validates it, exports it back unchanged, and refuses a broken one',
+      async () => {
+        await applySchema(t.database, parseSchemaText(retailText));
+        const example = path.join(ROOT, 'examples/retail/campaigns/spring-sale.yaml');
+        const validated = await baton(['validate', example], settingsOf(t));
+        expect(validated.code).toBe(0);
+        expect(validated.stdout).toContain('spring-sale is valid: 8 activities.');
+        const applied = await baton(['apply', example, '--json'], settingsOf(t));
+        expect(applied.code).toBe(0);
+        expect(json(applied)).toMatchObject({
+          id: 'spring-sale',
+          status: 'draft',
+          created: true,
+          activities: 8,
+        });
+        const exported = await baton(['export', 'spring-sale'], settingsOf(t));
+        expect(exported.code).toBe(0);
+        expect(parseYaml(exported.stdout)).toEqual(parseYaml(readFileSync(example, 'utf8')));
+        expect((await baton(['validate', 'spring-sale', '--json'], settingsOf(t))).code).toBe(0);
+
+        const broken = file(
+          `campaign-${t.database.kind}/broken.yaml`,
+          'id: broken\nname: Broken\nactivities:\n  a: { type: split, segments: [] }\n',
+        );
+        const refused = await baton(['apply', broken, '--json'], settingsOf(t));
+        expect(refused.code).toBe(1);
+        expect(
+          json<{ error: { issues: Array<{ path: string }> } }>(refused).error.issues.map((i) => i.path),
+        ).toEqual(['activities.a.segments', 'activities.a.input']);
+        const missing = await baton(['export', 'nope'], settingsOf(t));
+        expect(missing.code).toBe(1);
+        expect(missing.stderr).toContain('No campaign nope.');
+      },
+    );
+  });
 });
