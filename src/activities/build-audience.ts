@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { findTable } from '../schema/types.ts';
 import { ruleIssues, ruleShape } from './checks.ts';
@@ -26,5 +27,13 @@ export const buildAudience = defineActivity({
       };
     }
     return { population: { kind: 'dimension', table }, issues: ruleIssues(ctx, table, config.rule, 'rule') };
+  },
+  async execute(config, ctx) {
+    const table = findTable(ctx.schema, config.dimension)!;
+    const { scope, where } = ctx.rule(table, config.rule);
+    const keys = sql.join(table.primaryKey.map((k) => sql.ref(`${scope.alias}.${k}`)));
+    await ctx.output('', table, sql`SELECT ${keys} FROM ${scope.from()} WHERE ${where}`, {
+      activate: (count) => count > 0 || config.fireWhenEmpty,
+    });
   },
 });

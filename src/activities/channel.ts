@@ -38,5 +38,12 @@ export function channelActivity(options: {
       }
       return { population, issues };
     },
+    // Sending belongs to the delivery engine (next): a test run stops here and reports the population.
+    async execute(_config, ctx) {
+      if (ctx.mode !== 'test') throw new Error(`${options.type} sending is not available yet`);
+      await ctx.log(
+        `test run: would send to ${ctx.inputs[0]?.count ?? 0} recipients (nothing is sent in a test run)`,
+      );
+    },
   });
 }

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
+import type { WorkingTable } from '../engine/working-tables.ts';
 import { sharedDimension } from './checks.ts';
 import { COMPLEMENT, defineActivity, MAIN } from './types.ts';
 
@@ -24,5 +26,26 @@ export const combine = defineActivity({
   check(config, ctx) {
     const { table, issues } = sharedDimension(ctx, 'combine');
     return { population: table ? { kind: 'dimension', table } : { kind: 'unknown' }, issues };
+  },
+  async execute(config, ctx) {
+    if (config.reconcileOn !== 'keys')
+      throw new Error('combine on chosen columns is not available yet; reconcile on keys');
+    const dimension = ctx.inputs[0]!.dimension;
+    const keys = sql.join(dimension.primaryKey.map((k) => sql.id(k)));
+    const selectOf = (table: WorkingTable) => sql`SELECT ${keys} FROM ${ctx.ref(table)}`;
+    const primaryIndex = config.primary ? Math.max(0, ctx.inputRefs.indexOf(config.primary)) : 0;
+    const ordered =
+      config.mode === 'exclusion'
+        ? [ctx.inputs[primaryIndex]!, ...ctx.inputs.filter((_, i) => i !== primaryIndex)]
+        : ctx.inputs;
+    // Chains of one set operator read left to right on both databases: (a − b) − c, a ∩ b ∩ c, a ∪ b ∪ c.
+    const operator = sql.raw(
+      config.mode === 'union' ? ' UNION ' : config.mode === 'intersection' ? ' INTERSECT ' : ' EXCEPT ',
+    );
+    const result = await ctx.output('', dimension, sql.join(ordered.map(selectOf), operator));
+    if (config.complement) {
+      const all = sql.join(ctx.inputs.map(selectOf), sql` UNION `);
+      await ctx.output('complement', dimension, sql`${all} EXCEPT ${selectOf(result)}`);
+    }
   },
 });

@@ -1,4 +1,8 @@
+import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
+import { checkExpression } from '../rules/expression/check.ts';
+import { expressionSql } from '../rules/expression/to-sql.ts';
+import { Scope } from '../rules/scope.ts';
 import { expressionIssues, fieldIssues, passThrough } from './checks.ts';
 import { COMPLEMENT, defineActivity, MAIN } from './types.ts';
 
@@ -48,5 +52,68 @@ export const deduplicate = defineActivity({
     if (config.expression) issues.push(...expressionIssues(ctx, table, config.expression, 'expression'));
     if (config.field) issues.push(...fieldIssues(ctx, table, config.field, 'field'));
     return { population, issues };
+  },
+  async execute(config, ctx) {
+    const input = ctx.inputs[0]!;
+    const dimension = input.dimension;
+    const { scope } = ctx.rule(dimension, { and: [] }, input);
+    const column = (path: string) => {
+      const ref = new Scope(ctx.schema, dimension).field(path.split('.'));
+      if (typeof ref === 'string') throw new Error(ref);
+      return scope.column(ref);
+    };
+    const keys = dimension.primaryKey.map((k) => sql.ref(`${scope.alias}.${k}`));
+    const fields = config.fields.map(column);
+    // Which row of a group is kept first: the method's preference, then the key (a repeatable choice).
+    let preference: RawBuilder<unknown>[];
+    switch (config.method) {
+      case 'random':
+        preference = [sql`random()`];
+        break;
+      case 'expression': {
+        const typed = checkExpression(config.expression!, {
+          scope: new Scope(ctx.schema, dimension),
+          variables: {},
+        });
+        const value = expressionSql(typed, scope.expressionContext());
+        preference = [
+          sql`(CASE WHEN ${value} IS NULL THEN 1 ELSE 0 END)`,
+          sql`${value} ${sql.raw(config.order === 'max' ? 'DESC' : 'ASC')}`,
+        ];
+        break;
+      }
+      case 'non-empty': {
+        const value = column(config.field!);
+        preference = [sql`(CASE WHEN ${value} IS NULL OR CAST(${value} AS TEXT) = '' THEN 1 ELSE 0 END)`];
+        break;
+      }
+      case 'values': {
+        const value = column(config.field!);
+        const ranks = config.values!.map((v, i) => sql`WHEN ${value} = ${v} THEN ${sql.lit(i)}`);
+        preference = [sql`(CASE ${sql.join(ranks, sql` `)} ELSE ${sql.lit(config.values!.length)} END)`];
+        break;
+      }
+    }
+    // Rows with an empty value in a deduplication field are nobody's duplicates: they are all kept.
+    const empty = sql.join(
+      fields.map((f) => sql`${f} IS NULL`),
+      sql` OR `,
+    );
+    const numbered = sql`SELECT ${sql.join(keys)}, CASE WHEN ${empty} THEN 1 ELSE row_number() OVER (PARTITION BY ${sql.join(fields)} ORDER BY ${sql.join([...preference, ...keys])}) END AS n FROM ${scope.from()}`;
+    const keyNames = sql.join(dimension.primaryKey.map((k) => sql.id(k)));
+    const kept = await ctx.output(
+      '',
+      dimension,
+      config.keep === 0
+        ? sql`SELECT ${keyNames} FROM ${ctx.ref(input)}`
+        : sql`SELECT ${keyNames} FROM (${numbered}) AS d WHERE n <= ${sql.lit(config.keep)}`,
+    );
+    if (config.complement) {
+      await ctx.output(
+        'complement',
+        dimension,
+        sql`SELECT ${keyNames} FROM ${ctx.ref(input)} EXCEPT SELECT ${keyNames} FROM ${ctx.ref(kept)}`,
+      );
+    }
   },
 });

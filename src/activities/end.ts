@@ -18,4 +18,9 @@ export const end = defineActivity({
   }),
   outputs: () => [],
   check: (_config, ctx) => ({ population: ctx.inputs[0] ?? { kind: 'unknown' }, issues: [] }),
+  // Signals to other campaigns come with schedules (signal triggers); an end without one has nothing to do.
+  async execute(config, ctx) {
+    if (config.signal)
+      await ctx.log(`would signal campaign ${config.signal.campaign} (signals are not sent yet)`);
+  },
 });

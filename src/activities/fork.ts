@@ -19,4 +19,7 @@ export const fork = defineActivity({
     });
     return { population, issues };
   },
+  async execute(config, ctx) {
+    for (const branch of config.branches) await ctx.forward(branch, ctx.inputs[0]!);
+  },
 });

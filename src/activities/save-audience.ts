@@ -12,4 +12,9 @@ export const saveAudience = defineActivity({
   config: z.strictObject({ audience: z.string().trim().min(1).max(200) }),
   outputs: () => [MAIN],
   check: (_config, ctx) => passThrough(ctx, 'save-audience'),
+  async execute(config, ctx) {
+    if (ctx.mode === 'test') await ctx.log(`test run: audience "${config.audience}" is not saved`);
+    else throw new Error('saving audiences is not available yet');
+    await ctx.forward('', ctx.inputs[0]!);
+  },
 });

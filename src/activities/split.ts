@@ -1,4 +1,8 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
+import type { WorkingTable } from '../engine/working-tables.ts';
+import { Scope, type FieldRef } from '../rules/scope.ts';
+import type { TableDef, WorkspaceSchema } from '../schema/types.ts';
 import { fieldIssues, label, limitShape, passThrough, ruleIssues, ruleShape, sortShape } from './checks.ts';
 import { COMPLEMENT, defineActivity, type PortDef } from './types.ts';
 
@@ -54,4 +58,62 @@ export const split = defineActivity({
     });
     return { population, issues };
   },
+  async execute(config, ctx) {
+    const input = ctx.inputs[0]!;
+    const dimension = input.dimension;
+    const taken: WorkingTable[] = [];
+    const keysOf = (alias: string) => sql.join(dimension.primaryKey.map((k) => sql.ref(`${alias}.${k}`)));
+    const notIn = (alias: string, table: WorkingTable) =>
+      sql`NOT EXISTS (SELECT 1 FROM ${ctx.ref(table)} AS s WHERE ${sql.join(
+        dimension.primaryKey.map((k) => sql`${sql.ref(`s.${k}`)} = ${sql.ref(`${alias}.${k}`)}`),
+        sql` AND `,
+      )})`;
+    for (const segment of config.segments) {
+      const { scope, where } = ctx.rule(dimension, segment.filter ?? { and: [] }, input);
+      const free = config.overlap ? [] : taken.map((t) => notIn(scope.alias, t));
+      const condition = sql.join([where, ...free], sql` AND `);
+      // Without a sort, the rows kept under a limit are the first by key: a run can be repeated exactly.
+      const order = sql.join([
+        ...segment.sort.map(
+          (s) =>
+            sql`${scope.column(fieldRef(ctx.schema, dimension, s.field))} ${sql.raw(s.order === 'desc' ? 'DESC' : 'ASC')}`,
+        ),
+        ...dimension.primaryKey.map((k) => sql`${sql.ref(`${scope.alias}.${k}`)} ASC`),
+      ]);
+      let limit: number | undefined;
+      if (segment.limit && 'count' in segment.limit) limit = segment.limit.count;
+      else if (segment.limit) {
+        const counted = await ctx.database.read<{ n: unknown }>(
+          sql`SELECT count(*) AS n FROM ${scope.from()} WHERE ${condition}`.compile(ctx.database.db),
+        );
+        // A percentage of the rows the segment's filter finds, rounded to the nearest row (halves up).
+        limit = Math.floor((Number(counted[0]?.n ?? 0) * segment.limit.percent) / 100 + 0.5);
+      }
+      const select = sql`SELECT ${keysOf(scope.alias)} FROM ${scope.from()} WHERE ${condition} ORDER BY ${order}${
+        limit === undefined ? sql`` : sql` LIMIT ${sql.lit(limit)}`
+      }`;
+      taken.push(
+        await ctx.output(segment.label, dimension, select, {
+          activate: (count) => count > 0 || !segment.skipEmpty,
+        }),
+      );
+    }
+    if (config.complement) {
+      const rest = sql.join(
+        taken.map((t) => notIn('w', t)),
+        sql` AND `,
+      );
+      await ctx.output(
+        'complement',
+        dimension,
+        sql`SELECT ${keysOf('w')} FROM ${ctx.ref(input)} AS w${taken.length ? sql` WHERE ${rest}` : sql``}`,
+      );
+    }
+  },
 });
+
+function fieldRef(schema: WorkspaceSchema, table: TableDef, path: string): FieldRef {
+  const ref = new Scope(schema, table).field(path.split('.'));
+  if (typeof ref === 'string') throw new Error(ref);
+  return ref;
+}

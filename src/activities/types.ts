@@ -1,5 +1,9 @@
+import type { RawBuilder } from 'kysely';
 import type { z } from 'zod';
+import type { Database } from '../db/database.ts';
+import type { WorkingTable } from '../engine/working-tables.ts';
 import type { Issue } from '../errors.ts';
+import type { SqlScope } from '../rules/sql-scope.ts';
 import type { TableDef, WorkspaceSchema } from '../schema/types.ts';
 
 /**
@@ -33,6 +37,36 @@ export interface ActivityContext {
   path: string;
 }
 
+/** What an activity sees when it runs (src/engine/run-campaign.ts provides it). */
+export interface ExecuteContext {
+  database: Database;
+  schema: WorkspaceSchema;
+  mode: 'test' | 'live';
+  /** The run's "now", in epoch milliseconds. */
+  now: number;
+  /** The working tables of the inputs, in the order the document lists them. */
+  inputs: WorkingTable[];
+  /** The inputs as the document names them (`activity` or `activity.port`), in the same order. */
+  inputRefs: string[];
+  /**
+   * Materialises `select` (the key columns of `dimension`) as the working table of output `port`.
+   * `activate: false` keeps the transition from firing (an empty segment with skip-empty, say).
+   */
+  output(
+    port: string,
+    dimension: TableDef,
+    select: RawBuilder<unknown>,
+    options?: { activate?: (count: number) => boolean },
+  ): Promise<WorkingTable>;
+  /** Hands a working table on to output `port` as it is. */
+  forward(port: string, table: WorkingTable): Promise<void>;
+  /** A rule over `table` (restricted to the rows of `over`): its scope (FROM) and condition (WHERE). */
+  rule(table: TableDef, rule: unknown, over?: WorkingTable): { scope: SqlScope; where: RawBuilder<unknown> };
+  /** The working table's reference in SQL. */
+  ref(table: WorkingTable): RawBuilder<unknown>;
+  log(message: string): Promise<void>;
+}
+
 export interface ActivityDefinition<Config = Record<string, unknown>> {
   type: string;
   label: string;
@@ -49,6 +83,8 @@ export interface ActivityDefinition<Config = Record<string, unknown>> {
    * (every port carries the same one) and any problems found.
    */
   check(config: Config, ctx: ActivityContext): { population: Population; issues: Issue[] };
+  /** Runs the activity: reads its inputs' working tables and writes its outputs'. Absent: not runnable yet. */
+  execute?(config: Config, ctx: ExecuteContext): Promise<void>;
 }
 
 /** Defines an activity with its config type inferred from its schema. */

@@ -67,4 +67,48 @@ export interface BatonTables {
     created_at: string;
     updated_at: string;
   };
+  runs: {
+    id: string;
+    campaign_id: string;
+    /** test | live */
+    mode: string;
+    /** manual | schedule | signal */
+    trigger: string;
+    /** running | done | failed | stopped */
+    status: string;
+    /** The campaign document the run executes, as JSON. */
+    document: string;
+    /** The run's "now" (epoch ms): rules' GetDate and *Ago read it. */
+    now_ms: number;
+    error: string | null;
+    started_at: string;
+    finished_at: string | null;
+  };
+  run_tasks: {
+    run_id: string;
+    activity: string;
+    /** pending running waiting paused needs-confirmation done failed skipped */
+    state: string;
+    error: string | null;
+    started_at: string | null;
+    finished_at: string | null;
+  };
+  run_transitions: {
+    run_id: string;
+    activity: string;
+    /** '' for the activity's main output. */
+    port: string;
+    working_table: string;
+    dimension: string | null;
+    row_count: number;
+    created_at: string;
+  };
+  run_logs: {
+    id: Generated<number>;
+    run_id: string;
+    activity: string | null;
+    level: string;
+    message: string;
+    at: string;
+  };
 }

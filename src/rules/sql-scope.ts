@@ -33,9 +33,15 @@ export class SqlScope {
     private readonly aliases: { next: number } = { next: 1 },
   ) {}
 
-  static root(run: SqlRunContext, table: TableDef): SqlScope {
-    return new SqlScope(run, table, 't0');
+  /** The scope of the rows of `table`; with `over`, only the rows whose keys a working table holds. */
+  static root(run: SqlRunContext, table: TableDef, over?: RawBuilder<unknown>): SqlScope {
+    const scope = new SqlScope(run, table, 't0');
+    scope.over = over;
+    return scope;
   }
+
+  /** A working table the rows are restricted to (joined on the primary key). */
+  private over: RawBuilder<unknown> | undefined;
 
   private newAlias(): string {
     return `t${this.aliases.next++}`;
@@ -76,7 +82,12 @@ export class SqlScope {
 
   /** `data_x AS t0 LEFT JOIN …`: the FROM clause, once the rule has been compiled. */
   from(): RawBuilder<unknown> {
-    const base = sql`${this.run.dialect.dataTableRef(this.table.name)} AS ${sql.id(this.alias)}`;
+    const table = sql`${this.run.dialect.dataTableRef(this.table.name)} AS ${sql.id(this.alias)}`;
+    const on = sql.join(
+      this.table.primaryKey.map((k) => sql`${sql.ref(`${this.alias}.${k}`)} = ${sql.ref(`w.${k}`)}`),
+      sql` AND `,
+    );
+    const base = this.over ? sql`${this.over} AS w JOIN ${table} ON ${on}` : table;
     return this.joins.length === 0
       ? base
       : sql`${base} ${sql.join(

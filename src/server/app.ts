@@ -8,6 +8,7 @@ import { loadSchema } from '../schema/store.ts';
 import { registerErrorHandler } from './errors.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { ruleRoutes } from './routes/rules.ts';
+import { runRoutes } from './routes/runs.ts';
 import { schemaRoutes } from './routes/schema.ts';
 import { tableRoutes } from './routes/tables.ts';
 
@@ -57,6 +58,7 @@ export async function buildApp(
   schemaRoutes(app, database);
   ruleRoutes(app, database);
   campaignRoutes(app, database);
+  runRoutes(app, database);
   tableRoutes(app, database, path.join(config.dataDir, 'uploads'));
   return app;
 }

@@ -101,4 +101,52 @@ describeEachDatabase('campaign documents in the workspace', (t) => {
     );
     expect(palette.body.activities).toHaveLength(21);
   });
+
+  it('starts a test run over HTTP and serves its status, rows and logs', async () => {
+    const doc = {
+      id: 'tiny',
+      name: 'Tiny',
+      activities: {
+        all: { type: 'build-audience', dimension: 'profiles', rule: { and: [] } },
+        parts: {
+          type: 'split',
+          input: 'all',
+          segments: [{ label: 'gold', filter: { field: 'loyalty', op: 'eq', value: 'gold' } }],
+          complement: true,
+        },
+        mail: { type: 'email', input: 'parts.gold', subject: 'Hi', html: '<p>Hi</p>' },
+      },
+    };
+    expect((await call('POST', '/api/campaigns', { json: doc })).status).toBe(201);
+    const started = await call<{ run: string; status: string }>('POST', '/api/campaigns/tiny/test-runs', {
+      json: {},
+    });
+    expect(started.status).toBe(202);
+    type RunBody = { status: string; counts: Record<string, number>; tasks: Record<string, string> };
+    let status: RunBody | undefined;
+    for (let i = 0; i < 100; i++) {
+      status = (await call<RunBody>('GET', `/api/runs/${started.body.run}`)).body;
+      if (status.status !== 'running') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(status).toMatchObject({
+      status: 'done',
+      counts: { all: 0, 'parts.gold': 0, 'parts.complement': 0 },
+      tasks: { mail: 'done' },
+    });
+    const rows = await call<{ count: number; rows: unknown[] }>(
+      'GET',
+      `/api/runs/${started.body.run}/transitions/parts.gold/rows?limit=5`,
+    );
+    expect(rows.body).toMatchObject({ count: 0, rows: [] });
+    expect((await call('GET', `/api/runs/${started.body.run}/transitions/parts.nope/rows`)).status).toBe(404);
+    const logs = await call<{ logs: Array<{ activity: string; message: string }> }>(
+      'GET',
+      `/api/runs/${started.body.run}/logs`,
+    );
+    expect(
+      logs.body.logs.some((l) => l.activity === 'mail' && /would send to 0 recipients/.test(l.message)),
+    ).toBe(true);
+    expect((await call('GET', '/api/runs/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+  });
 });

@@ -7,6 +7,7 @@ import {
   saveCampaign,
   validateCampaign,
 } from '../../campaigns/store.ts';
+import { startTestRun } from '../../engine/run-campaign.ts';
 import { UserError, unreadableFile } from '../../errors.ts';
 import { withDatabase } from '../context.ts';
 import { createOutput } from '../output.ts';
@@ -80,5 +81,32 @@ export function campaignCommands(program: Command): void {
         { valid: true, activities: checked.activities.map((a) => ({ id: a.id, type: a.definition.type })) },
         `${checked.document.id} is valid: ${checked.activities.length} activities.\n${lines.join('\n')}`,
       );
+    });
+
+  program
+    .command('run <campaign>')
+    .description('run a campaign in test mode and print the count on every transition')
+    .requiredOption('--test', 'a test run: nothing is sent, no audience is saved (the only kind so far)')
+    .option('--now <datetime>', 'the time the run treats as now (ISO 8601)')
+    .option('--json', 'print the run status as JSON')
+    .action(async (id: string, opts: { now?: string; json?: boolean }) => {
+      const out = createOutput(opts.json === true);
+      const now = opts.now === undefined ? undefined : Date.parse(opts.now);
+      if (now !== undefined && Number.isNaN(now))
+        throw new UserError(`--now takes an ISO 8601 date-time, not "${opts.now}".`);
+      const status = await withDatabase(
+        async (database) => (await startTestRun(database, id, { now })).finished,
+      );
+      const lines = Object.entries(status.tasks).map(([activity, state]) => {
+        const counts = Object.entries(status.counts)
+          .filter(([name]) => name === activity || name.startsWith(`${activity}.`))
+          .map(([name, n]) => `${name} ${n.toLocaleString('en-US')}`);
+        return `  ${activity.padEnd(24)} ${state.padEnd(8)} ${counts.join(', ')}`;
+      });
+      out.result(
+        status,
+        `Test run ${status.run} of ${id}: ${status.status}${status.error ? ` (${status.error})` : ''}\n${lines.join('\n')}`,
+      );
+      if (status.status === 'failed') process.exitCode = 1;
     });
 }

@@ -101,5 +101,59 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_runs': {
+      async up(db: Kysely<unknown>) {
+        if (kind === 'postgres') await sql`CREATE SCHEMA IF NOT EXISTS work`.execute(db);
+        await db.schema
+          .createTable('runs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('mode', 'text', (c) => c.notNull())
+          .addColumn('trigger', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('document', 'text', (c) => c.notNull())
+          .addColumn('now_ms', 'bigint', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('started_at', sql.raw(timestamp), (c) => c.notNull())
+          .addColumn('finished_at', sql.raw(timestamp))
+          .execute();
+        await db.schema
+          .createIndex('runs_by_campaign')
+          .on('runs')
+          .columns(['campaign_id', 'started_at'])
+          .execute();
+        await db.schema
+          .createTable('run_tasks')
+          .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('started_at', sql.raw(timestamp))
+          .addColumn('finished_at', sql.raw(timestamp))
+          .addPrimaryKeyConstraint('run_tasks_pk', ['run_id', 'activity'])
+          .execute();
+        await db.schema
+          .createTable('run_transitions')
+          .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('port', 'text', (c) => c.notNull())
+          .addColumn('working_table', 'text', (c) => c.notNull())
+          .addColumn('dimension', 'text')
+          .addColumn('row_count', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', sql.raw(timestamp), (c) => c.notNull())
+          .addPrimaryKeyConstraint('run_transitions_pk', ['run_id', 'activity', 'port'])
+          .execute();
+        await db.schema
+          .createTable('run_logs')
+          .addColumn('id', sql.raw(serial), (c) => c.primaryKey())
+          .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+          .addColumn('activity', 'text')
+          .addColumn('level', 'text', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('at', sql.raw(timestamp), (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('run_logs_by_run').on('run_logs').columns(['run_id', 'id']).execute();
+      },
+    },
   };
 }

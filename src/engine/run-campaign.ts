@@ -1,0 +1,303 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { CheckedActivity } from '../campaigns/document.ts';
+import { getCampaignDocument, validateCampaign } from '../campaigns/store.ts';
+import type { Database } from '../db/database.ts';
+import { NotFoundError } from '../errors.ts';
+import { checkRule } from '../rules/check-rule.ts';
+import { resolveParameters } from '../rules/rule-service.ts';
+import { ruleSql } from '../rules/rule-sql.ts';
+import { SqlScope } from '../rules/sql-scope.ts';
+import { requireSchema } from '../schema/store.ts';
+import type { ExecuteContext } from '../activities/types.ts';
+import { createWorkingTable, workingTableRef, type WorkingTable } from './working-tables.ts';
+
+/**
+ * Runs a campaign: every activity is a task, run once all its inputs are done, in the graph's order.
+ * Each output becomes a working table whose count is recorded on the run's transitions, so every count
+ * can be inspected and its rows previewed. An input whose transition did not fire (an empty segment with
+ * skip-empty, a disabled activity) skips the task and everything after it. A failing task fails the run
+ * and names the error; what ran before it stays inspectable.
+ *
+ * Today runs are test runs, executed in the calling process one task after another (SQLite has one
+ * writer anyway); schedules, live runs, waits and workers come with the lifecycle.
+ */
+export type TaskState =
+  'pending' | 'running' | 'waiting' | 'paused' | 'needs-confirmation' | 'done' | 'failed' | 'skipped';
+
+export interface RunStatus {
+  run: string;
+  campaign: string;
+  mode: string;
+  status: string;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Rows on each transition, named as inputs name them: `activity` or `activity.port`. */
+  counts: Record<string, number>;
+  tasks: Record<string, TaskState>;
+}
+
+const portName = (activity: string, port: string) => (port ? `${activity}.${port}` : activity);
+
+export async function startTestRun(
+  database: Database,
+  campaignId: string,
+  options: { now?: number } = {},
+): Promise<{ run: string; finished: Promise<RunStatus> }> {
+  const document = await getCampaignDocument(database, campaignId);
+  const checked = await validateCampaign(database, document);
+  const run = randomUUID();
+  const now = options.now ?? Date.now();
+  const startedAt = new Date().toISOString();
+  await database.db
+    .insertInto('runs')
+    .values({
+      id: run,
+      campaign_id: campaignId,
+      mode: 'test',
+      trigger: 'manual',
+      status: 'running',
+      document: JSON.stringify(document),
+      now_ms: now,
+      error: null,
+      started_at: startedAt,
+      finished_at: null,
+    })
+    .execute();
+  await database.db
+    .insertInto('run_tasks')
+    .values(
+      checked.activities.map((a) => ({
+        run_id: run,
+        activity: a.id,
+        state: 'pending',
+        error: null,
+        started_at: null,
+        finished_at: null,
+      })),
+    )
+    .execute();
+  const finished = execute(database, run, checked.activities, now).then(() => runStatus(database, run));
+  return { run, finished };
+}
+
+async function setTask(
+  database: Database,
+  run: string,
+  activity: string,
+  state: TaskState,
+  error: string | null = null,
+): Promise<void> {
+  const at = new Date().toISOString();
+  await database.db
+    .updateTable('run_tasks')
+    .set({ state, error, ...(state === 'running' ? { started_at: at } : { finished_at: at }) })
+    .where('run_id', '=', run)
+    .where('activity', '=', activity)
+    .execute();
+}
+
+async function log(
+  database: Database,
+  run: string,
+  activity: string | null,
+  level: string,
+  message: string,
+): Promise<void> {
+  await database.db
+    .insertInto('run_logs')
+    .values({ run_id: run, activity, level, message, at: new Date().toISOString() })
+    .execute();
+}
+
+async function execute(
+  database: Database,
+  run: string,
+  activities: CheckedActivity[],
+  now: number,
+): Promise<void> {
+  const { schema } = await requireSchema(database);
+  const fired = new Map<string, WorkingTable>();
+  let tables = 0;
+  const tablePrefix = `r${run.replaceAll('-', '').slice(0, 12)}`;
+  try {
+    for (const activity of activities) {
+      const refs = activity.inputs.map((i) => portName(i.activity, i.port));
+      const inputs = refs.map((ref) => fired.get(ref));
+      if (activity.disabled || inputs.some((t) => t === undefined)) {
+        await setTask(database, run, activity.id, 'skipped');
+        await log(
+          database,
+          run,
+          activity.id,
+          'info',
+          activity.disabled ? 'disabled: skipped with what follows it' : 'an input did not fire: skipped',
+        );
+        continue;
+      }
+      if (!activity.definition.execute) {
+        throw Object.assign(
+          new Error(
+            `${activity.definition.type} cannot run yet (it is validated, but its execution is not built)`,
+          ),
+          { activity: activity.id },
+        );
+      }
+      await setTask(database, run, activity.id, 'running');
+      const record = async (port: string, table: WorkingTable) => {
+        await database.db
+          .insertInto('run_transitions')
+          .values({
+            run_id: run,
+            activity: activity.id,
+            port,
+            working_table: table.name,
+            dimension: table.dimension.name,
+            row_count: table.count,
+            created_at: new Date().toISOString(),
+          })
+          .execute();
+      };
+      const ctx: ExecuteContext = {
+        database,
+        schema,
+        mode: 'test',
+        now,
+        inputs: inputs as WorkingTable[],
+        inputRefs: refs,
+        async output(port, dimension, select, options = {}) {
+          const table = await createWorkingTable(database, `${tablePrefix}_${++tables}`, dimension, select);
+          await record(port, table);
+          if (options.activate?.(table.count) ?? true) fired.set(portName(activity.id, port), table);
+          return table;
+        },
+        async forward(port, table) {
+          await record(port, table);
+          fired.set(portName(activity.id, port), table);
+        },
+        rule(table, rule, over) {
+          const checked = checkRule(schema, table, rule);
+          const scope = SqlScope.root(
+            { dialect: database.dialect, schema, now, variables: resolveParameters(checked.parameters, {}) },
+            table,
+            over ? workingTableRef(database, over.name) : undefined,
+          );
+          return { scope, where: ruleSql(checked.rule, scope) };
+        },
+        ref: (table) => workingTableRef(database, table.name),
+        log: (message) => log(database, run, activity.id, 'info', message),
+      };
+      try {
+        await activity.definition.execute(activity.config, ctx);
+      } catch (error) {
+        throw Object.assign(error as Error, { activity: activity.id });
+      }
+      await setTask(database, run, activity.id, 'done');
+    }
+    await finish(database, run, 'done', null);
+  } catch (error) {
+    const failed = (error as { activity?: string }).activity;
+    const message = (error as Error).message;
+    if (failed) {
+      await setTask(database, run, failed, 'failed', message);
+      await log(database, run, failed, 'error', message);
+    }
+    await finish(database, run, 'failed', failed ? `${failed}: ${message}` : message);
+  }
+}
+
+async function finish(database: Database, run: string, status: string, error: string | null): Promise<void> {
+  await database.db
+    .updateTable('runs')
+    .set({ status, error, finished_at: new Date().toISOString() })
+    .where('id', '=', run)
+    .execute();
+}
+
+export async function runStatus(database: Database, run: string): Promise<RunStatus> {
+  const row = await database.db.selectFrom('runs').selectAll().where('id', '=', run).executeTakeFirst();
+  if (!row) throw new NotFoundError(`No run ${run}.`);
+  const tasks = await database.db
+    .selectFrom('run_tasks')
+    .select(['activity', 'state'])
+    .where('run_id', '=', run)
+    .execute();
+  const transitions = await database.db
+    .selectFrom('run_transitions')
+    .select(['activity', 'port', 'row_count'])
+    .where('run_id', '=', run)
+    .execute();
+  return {
+    run,
+    campaign: row.campaign_id,
+    mode: row.mode,
+    status: row.status,
+    error: row.error,
+    startedAt: new Date(row.started_at).toISOString(),
+    finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
+    counts: Object.fromEntries(transitions.map((t) => [portName(t.activity, t.port), Number(t.row_count)])),
+    tasks: Object.fromEntries(tasks.map((t) => [t.activity, t.state as TaskState])),
+  };
+}
+
+/** A page of a transition's rows: the population's columns, in key order. */
+export async function transitionRows(
+  database: Database,
+  run: string,
+  transition: string,
+  page: { limit: number; offset: number },
+): Promise<{ transition: string; count: number; columns: string[]; rows: Array<Record<string, unknown>> }> {
+  const dot = transition.indexOf('.');
+  const activity = dot < 0 ? transition : transition.slice(0, dot);
+  const port = dot < 0 ? '' : transition.slice(dot + 1);
+  const row = await database.db
+    .selectFrom('run_transitions')
+    .selectAll()
+    .where('run_id', '=', run)
+    .where('activity', '=', activity)
+    .where('port', '=', port)
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError(`Run ${run} has no transition ${transition}.`);
+  const { schema } = await requireSchema(database);
+  const dimension = schema.tables.find((t) => t.name === row.dimension);
+  if (!dimension)
+    throw new NotFoundError(
+      `The table ${String(row.dimension)} of transition ${transition} is no longer in the workspace.`,
+    );
+  const on = sql.join(
+    dimension.primaryKey.map((k) => sql`${sql.ref(`t.${k}`)} = ${sql.ref(`w.${k}`)}`),
+    sql` AND `,
+  );
+  const order = sql.join(dimension.primaryKey.map((k) => sql.ref(`t.${k}`)));
+  const columns = dimension.columns.map((c) => c.name);
+  const rows = await database.read(
+    sql`SELECT ${sql.join(columns.map((c) => sql.ref(`t.${c}`)))} FROM ${workingTableRef(database, row.working_table)} AS w
+      JOIN ${database.dialect.dataTableRef(dimension.name)} AS t ON ${on}
+      ORDER BY ${order} LIMIT ${sql.lit(page.limit)} OFFSET ${sql.lit(page.offset)}`.compile(database.db),
+  );
+  return {
+    transition,
+    count: Number(row.row_count),
+    columns,
+    rows: rows.map((r) =>
+      Object.fromEntries(
+        dimension.columns.map((c) => [c.name, database.dialect.fromDriver(c.type, r[c.name])]),
+      ),
+    ),
+  };
+}
+
+export async function runLogs(
+  database: Database,
+  run: string,
+): Promise<Array<{ activity: string | null; level: string; message: string; at: string }>> {
+  await runStatus(database, run);
+  const rows = await database.db
+    .selectFrom('run_logs')
+    .select(['activity', 'level', 'message', 'at'])
+    .where('run_id', '=', run)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+}

@@ -1,0 +1,41 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { TableDef } from '../schema/types.ts';
+
+/**
+ * Working tables: the rows on a transition of a run, as the keys of the population's dimension. They live
+ * beside the customer tables (`work_…` on SQLite, the `work` schema on PostgreSQL), are created empty and
+ * filled with INSERT … SELECT (so PostgreSQL can later distribute them, DESIGN.md "Scale path"), and are
+ * dropped after the run's retention. Names are made from the run id and a counter, never from user input.
+ */
+export interface WorkingTable {
+  name: string;
+  dimension: TableDef;
+  count: number;
+}
+
+export function workingTableRef(database: Database, name: string): RawBuilder<unknown> {
+  return database.kind === 'postgres' ? sql.id('work', name) : sql.id(`work_${name}`);
+}
+
+/** Creates a working table for `dimension` and fills it with `select` (which yields its key columns). */
+export async function createWorkingTable(
+  database: Database,
+  name: string,
+  dimension: TableDef,
+  select: RawBuilder<unknown>,
+): Promise<WorkingTable> {
+  const ref = workingTableRef(database, name);
+  const keys = dimension.primaryKey.map((k) => dimension.columns.find((c) => c.name === k)!);
+  const columns = sql.join(
+    keys.map((c) => sql`${sql.id(c.name)} ${sql.raw(database.dialect.columnType(c.type))}`),
+  );
+  await sql`CREATE TABLE ${ref} (${columns})`.execute(database.db);
+  await sql`INSERT INTO ${ref} (${sql.join(keys.map((c) => sql.id(c.name)))}) ${select}`.execute(database.db);
+  const counted = await sql<{ n: unknown }>`SELECT count(*) AS n FROM ${ref}`.execute(database.db);
+  return { name, dimension, count: Number(counted.rows[0]?.n ?? 0) };
+}
+
+export async function dropWorkingTable(database: Database, name: string): Promise<void> {
+  await sql`DROP TABLE IF EXISTS ${workingTableRef(database, name)}`.execute(database.db);
+}

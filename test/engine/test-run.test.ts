@@ -1,0 +1,116 @@
+import { beforeAll, expect, it } from 'vitest';
+import { saveCampaign } from '../../src/campaigns/store.ts';
+import { runLogs, startTestRun, transitionRows } from '../../src/engine/run-campaign.ts';
+import { describeEachDatabase } from '../helpers/databases.ts';
+import { HARNESS_NOW, loadHarness } from '../helpers/expressions.ts';
+import { memoryRuleIds } from '../helpers/rules.ts';
+
+const audience = (rule: unknown) => ({ type: 'build-audience', dimension: 't', rule });
+const positive = { field: 'i', op: 'gt', value: 0 };
+const flagged = { field: 'b', op: 'eq', value: true };
+
+const campaign = {
+  id: 'engine-test',
+  name: 'Engine test',
+  activities: {
+    a: audience(positive),
+    b: audience(flagged),
+    union: { type: 'combine', mode: 'union', inputs: ['a', 'b'] },
+    both: { type: 'combine', mode: 'intersection', inputs: ['a', 'b'] },
+    only: { type: 'combine', mode: 'exclusion', inputs: ['b', 'a'], primary: 'a', complement: true },
+    split: {
+      type: 'split',
+      input: 'union',
+      segments: [
+        {
+          label: 'top',
+          filter: { field: 'd', op: 'gt', value: 0 },
+          limit: { count: 2 },
+          sort: [{ field: 'd', order: 'desc' }],
+        },
+        { label: 'half', limit: { percent: 50 } },
+        { label: 'none', filter: { field: 's', op: 'eq', value: 'nobody' }, skipEmpty: true },
+      ],
+      complement: true,
+    },
+    dedup: {
+      type: 'deduplicate',
+      input: 'union',
+      fields: ['b'],
+      method: 'values',
+      field: 's',
+      values: ['john.DOE@Example.COM'],
+      complement: true,
+    },
+    fork: { type: 'fork', input: 'split.top', branches: ['one', 'two'] },
+    end: { type: 'end', input: 'fork.one' },
+    'after-none': { type: 'end', input: 'split.none' },
+    empty: { ...audience({ field: 's', op: 'eq', value: 'nobody' }), fireWhenEmpty: false },
+    'after-empty': { type: 'end', input: 'empty' },
+    off: { type: 'end', input: 'fork.two', disabled: true },
+  },
+};
+
+describeEachDatabase('test runs', (t) => {
+  beforeAll(async () => {
+    await loadHarness(t);
+    await saveCampaign(t.database, campaign);
+  });
+
+  async function ids(run: string, transition: string): Promise<number[]> {
+    const page = await transitionRows(t.database, run, transition, { limit: 1000, offset: 0 });
+    return page.rows.map((r) => r.id as number);
+  }
+
+  it('runs every activity and records the exact rows on every transition', async () => {
+    const { run, finished } = await startTestRun(t.database, 'engine-test', { now: HARNESS_NOW });
+    const status = await finished;
+    expect(status).toMatchObject({ status: 'done', error: null, mode: 'test' });
+    const a = memoryRuleIds({ rule: positive });
+    const b = memoryRuleIds({ rule: flagged });
+    expect(await ids(run, 'a')).toEqual(a);
+    expect(await ids(run, 'b')).toEqual(b);
+    expect(await ids(run, 'union')).toEqual([...new Set([...a, ...b])].sort((x, y) => x - y));
+    expect(await ids(run, 'both')).toEqual(a.filter((id) => b.includes(id)));
+    expect(await ids(run, 'only')).toEqual(a.filter((id) => !b.includes(id)));
+    expect(await ids(run, 'only.complement')).toEqual(b);
+    // Split of the union [1, 4, 5, 6, 8]: the two largest d, then half of the rest (1.5 rounds to 2), in key order.
+    expect(await ids(run, 'split.top')).toEqual([6, 8]);
+    expect(await ids(run, 'split.half')).toEqual([1, 4]);
+    expect(await ids(run, 'split.complement')).toEqual([5]);
+    expect(status.counts['split.none']).toBe(0);
+    // One row per value of b, preferring the listed s; the row with an empty b is nobody's duplicate.
+    expect(await ids(run, 'dedup')).toEqual([5, 6, 8]);
+    expect(await ids(run, 'dedup.complement')).toEqual([1, 4]);
+    expect(await ids(run, 'fork.one')).toEqual([6, 8]);
+    expect(status.counts).toMatchObject({ 'fork.two': 2, empty: 0 });
+    expect(status.tasks).toMatchObject({
+      end: 'done',
+      'after-none': 'skipped',
+      'after-empty': 'skipped',
+      off: 'skipped',
+      split: 'done',
+    });
+    const logs = await runLogs(t.database, run);
+    expect(logs.some((l) => l.activity === 'after-empty' && l.message.includes('did not fire'))).toBe(true);
+    expect(logs.some((l) => l.activity === 'off' && l.message.startsWith('disabled'))).toBe(true);
+  });
+
+  it('fails the run on an activity that cannot run yet, naming it, and keeps what ran before', async () => {
+    await saveCampaign(t.database, {
+      id: 'engine-fail',
+      name: 'Fails',
+      activities: {
+        a: audience(positive),
+        more: { type: 'enrich', input: 'a', attributes: [{ name: 'double_i', expr: 'i * 2' }] },
+        end: { type: 'end', input: 'more' },
+      },
+    });
+    const { run, finished } = await startTestRun(t.database, 'engine-fail', { now: HARNESS_NOW });
+    const status = await finished;
+    expect(status.status).toBe('failed');
+    expect(status.error).toMatch(/^more: enrich cannot run yet/);
+    expect(status.tasks).toEqual({ a: 'done', more: 'failed', end: 'pending' });
+    expect(await ids(run, 'a')).toEqual(memoryRuleIds({ rule: positive }));
+  });
+});
