@@ -218,16 +218,24 @@ async function finish(database: Database, run: string, status: string, error: st
 export async function runStatus(database: Database, run: string): Promise<RunStatus> {
   const row = await database.db.selectFrom('runs').selectAll().where('id', '=', run).executeTakeFirst();
   if (!row) throw new NotFoundError(`No run ${run}.`);
-  const tasks = await database.db
-    .selectFrom('run_tasks')
-    .select(['activity', 'state'])
-    .where('run_id', '=', run)
-    .execute();
-  const transitions = await database.db
-    .selectFrom('run_transitions')
-    .select(['activity', 'port', 'row_count'])
-    .where('run_id', '=', run)
-    .execute();
+  // Tasks and counts are listed in the document's order of activities, as its author wrote them.
+  const order = Object.keys((JSON.parse(row.document) as { activities: Record<string, unknown> }).activities);
+  const byOrder = (a: { activity: string }, b: { activity: string }) =>
+    order.indexOf(a.activity) - order.indexOf(b.activity);
+  const tasks = (
+    await database.db
+      .selectFrom('run_tasks')
+      .select(['activity', 'state'])
+      .where('run_id', '=', run)
+      .execute()
+  ).sort(byOrder);
+  const transitions = (
+    await database.db
+      .selectFrom('run_transitions')
+      .select(['activity', 'port', 'row_count', 'created_at'])
+      .where('run_id', '=', run)
+      .execute()
+  ).sort((a, b) => byOrder(a, b) || String(a.created_at).localeCompare(String(b.created_at)));
   return {
     run,
     campaign: row.campaign_id,

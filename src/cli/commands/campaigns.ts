@@ -101,7 +101,7 @@ export function campaignCommands(program: Command): void {
         const counts = Object.entries(status.counts)
           .filter(([name]) => name === activity || name.startsWith(`${activity}.`))
           .map(([name, n]) => `${name} ${n.toLocaleString('en-US')}`);
-        return `  ${activity.padEnd(24)} ${state.padEnd(8)} ${counts.join(', ')}`;
+        return `  ${activity.padEnd(24)} ${state.padEnd(8)} ${counts.join(', ')}`.trimEnd();
       });
       out.result(
         status,
