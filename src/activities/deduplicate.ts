@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
+import { extraColumns } from '../engine/working-tables.ts';
 import { checkExpression } from '../rules/expression/check.ts';
 import { expressionSql } from '../rules/expression/to-sql.ts';
 import { Scope } from '../rules/scope.ts';
@@ -99,20 +100,27 @@ export const deduplicate = defineActivity({
       fields.map((f) => sql`${f} IS NULL`),
       sql` OR `,
     );
-    const numbered = sql`SELECT ${sql.join(keys)}, CASE WHEN ${empty} THEN 1 ELSE row_number() OVER (PARTITION BY ${sql.join(fields)} ORDER BY ${sql.join([...preference, ...keys])}) END AS n FROM ${scope.from()}`;
-    const keyNames = sql.join(dimension.primaryKey.map((k) => sql.id(k)));
+    // Keys and the columns enrichment added travel on to both outputs.
+    const carried = [...keys, ...extraColumns(input, 'w')];
+    const numbered = sql`SELECT ${sql.join(carried)}, CASE WHEN ${empty} THEN 1 ELSE row_number() OVER (PARTITION BY ${sql.join(fields)} ORDER BY ${sql.join([...preference, ...keys])}) END AS n FROM ${scope.from()}`;
+    const names = sql.join(
+      [...dimension.primaryKey, ...input.columns.map((c) => c.name)].map((k) => sql.id(k)),
+    );
+    const options = { columns: input.columns };
     const kept = await ctx.output(
       '',
       dimension,
       config.keep === 0
-        ? sql`SELECT ${keyNames} FROM ${ctx.ref(input)}`
-        : sql`SELECT ${keyNames} FROM (${numbered}) AS d WHERE n <= ${sql.lit(config.keep)}`,
+        ? sql`SELECT ${names} FROM ${ctx.ref(input)}`
+        : sql`SELECT ${names} FROM (${numbered}) AS d WHERE n <= ${sql.lit(config.keep)}`,
+      options,
     );
     if (config.complement) {
       await ctx.output(
         'complement',
         dimension,
-        sql`SELECT ${keyNames} FROM ${ctx.ref(input)} EXCEPT SELECT ${keyNames} FROM ${ctx.ref(kept)}`,
+        sql`SELECT ${names} FROM ${ctx.ref(input)} EXCEPT SELECT ${names} FROM ${ctx.ref(kept)}`,
+        options,
       );
     }
   },

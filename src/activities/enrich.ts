@@ -1,7 +1,14 @@
+import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
+import { extraColumns } from '../engine/working-tables.ts';
+import { checkRule } from '../rules/check-rule.ts';
+import { checkExpression } from '../rules/expression/check.ts';
+import { AGGREGATE_DEFS, AGGREGATES } from '../rules/expression/functions/aggregate.ts';
+import { expressionSql } from '../rules/expression/to-sql.ts';
+import { aggregateSubquery } from '../rules/rule-sql.ts';
+import type { ColumnType } from '../schema/types.ts';
 import type { Issue } from '../errors.ts';
 import { Scope } from '../rules/scope.ts';
-import { AGGREGATES } from '../rules/expression/functions/aggregate.ts';
 import {
   expressionIssues,
   fieldIssues,
@@ -63,6 +70,7 @@ export const enrich = defineActivity({
     config.collections.forEach((c, i) => {
       const at = `collections[${i}]`;
       unique(c.name, `${at}.name`, issues);
+      c.aggregates.forEach((a, j) => unique(a.name, `${at}.aggregates[${j}].name`, issues));
       if (!table) return;
       const collection = new Scope(ctx.schema, table).collection(c.link.split('.'));
       if (typeof collection === 'string') {
@@ -86,5 +94,51 @@ export const enrich = defineActivity({
       });
     });
     return { population, issues };
+  },
+  async execute(config, ctx) {
+    const input = ctx.inputs[0]!;
+    const dimension = input.dimension;
+    const { scope } = ctx.rule(dimension, { and: [] }, input);
+    const rules = new Scope(ctx.schema, dimension);
+    const added: Array<{ name: string; type: ColumnType; sql: RawBuilder<unknown> }> = [];
+    for (const attribute of config.attributes) {
+      const typed = checkExpression(attribute.expr, { scope: rules, variables: {} });
+      const type = typed.type === 'null' ? 'string' : typed.type;
+      added.push({ name: attribute.name, type, sql: expressionSql(typed, scope.expressionContext()) });
+    }
+    for (const collection of config.collections) {
+      if (collection.lines !== undefined)
+        throw new Error(`collections as lines (${collection.name}) are not available yet; use aggregates`);
+      const ref = rules.collection(collection.link.split('.'));
+      if (typeof ref === 'string') throw new Error(ref);
+      const where =
+        collection.filter === undefined
+          ? undefined
+          : checkRule(ctx.schema, ref.table, collection.filter).rule;
+      for (const aggregate of collection.aggregates) {
+        const fn = AGGREGATE_DEFS[aggregate.fn];
+        const field =
+          aggregate.of === undefined
+            ? undefined
+            : new Scope(ctx.schema, ref.table).field(aggregate.of.split('.'));
+        if (typeof field === 'string') throw new Error(field);
+        const value = field && { kind: 'field' as const, ref: field, type: field.column.type };
+        const type = fn.returns(value?.type)!;
+        added.push({
+          name: aggregate.name,
+          type: type === 'null' ? 'string' : type,
+          sql: aggregateSubquery(
+            { kind: 'aggregate', fn, collection: ref, value, where, type },
+            scope,
+            false,
+          ),
+        });
+      }
+    }
+    const keys = dimension.primaryKey.map((k) => sql.ref(`${scope.alias}.${k}`));
+    const select = sql`SELECT ${sql.join([...keys, ...extraColumns(input, 'w'), ...added.map((a) => a.sql)])} FROM ${scope.from()}`;
+    await ctx.output('', dimension, select, {
+      columns: [...input.columns, ...added.map(({ name, type }) => ({ name, type }))],
+    });
   },
 });

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import type { WorkingTable } from '../engine/working-tables.ts';
+import { extraColumns, type WorkingTable } from '../engine/working-tables.ts';
 import { Scope, type FieldRef } from '../rules/scope.ts';
 import type { TableDef, WorkspaceSchema } from '../schema/types.ts';
 import { fieldIssues, label, limitShape, passThrough, ruleIssues, ruleShape, sortShape } from './checks.ts';
@@ -62,7 +62,10 @@ export const split = defineActivity({
     const input = ctx.inputs[0]!;
     const dimension = input.dimension;
     const taken: WorkingTable[] = [];
-    const keysOf = (alias: string) => sql.join(dimension.primaryKey.map((k) => sql.ref(`${alias}.${k}`)));
+    // Keys, then the columns enrichment added, which segments carry on (`w` is the input's alias).
+    const keysOf = (alias: string) =>
+      sql.join([...dimension.primaryKey.map((k) => sql.ref(`${alias}.${k}`)), ...extraColumns(input, 'w')]);
+    const carried = { columns: input.columns };
     const notIn = (alias: string, table: WorkingTable) =>
       sql`NOT EXISTS (SELECT 1 FROM ${ctx.ref(table)} AS s WHERE ${sql.join(
         dimension.primaryKey.map((k) => sql`${sql.ref(`s.${k}`)} = ${sql.ref(`${alias}.${k}`)}`),
@@ -94,6 +97,7 @@ export const split = defineActivity({
       }`;
       taken.push(
         await ctx.output(segment.label, dimension, select, {
+          ...carried,
           activate: (count) => count > 0 || !segment.skipEmpty,
         }),
       );
@@ -107,6 +111,7 @@ export const split = defineActivity({
         'complement',
         dimension,
         sql`SELECT ${keysOf('w')} FROM ${ctx.ref(input)} AS w${taken.length ? sql` WHERE ${rest}` : sql``}`,
+        carried,
       );
     }
   },

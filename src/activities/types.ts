@@ -1,7 +1,7 @@
 import type { RawBuilder } from 'kysely';
 import type { z } from 'zod';
 import type { Database } from '../db/database.ts';
-import type { WorkingTable } from '../engine/working-tables.ts';
+import type { ExtraColumn, WorkingTable } from '../engine/working-tables.ts';
 import type { Issue } from '../errors.ts';
 import type { SqlScope } from '../rules/sql-scope.ts';
 import type { TableDef, WorkspaceSchema } from '../schema/types.ts';
@@ -56,7 +56,7 @@ export interface ExecuteContext {
     port: string,
     dimension: TableDef,
     select: RawBuilder<unknown>,
-    options?: { activate?: (count: number) => boolean },
+    options?: { activate?: (count: number) => boolean; columns?: ExtraColumn[] },
   ): Promise<WorkingTable>;
   /** Hands a working table on to output `port` as it is. */
   forward(port: string, table: WorkingTable): Promise<void>;

@@ -101,6 +101,8 @@ export interface BatonTables {
     working_table: string;
     dimension: string | null;
     row_count: number;
+    /** The columns beyond the dimension's keys, as JSON [{ name, type }]. */
+    columns: string | null;
     created_at: string;
   };
   run_logs: {

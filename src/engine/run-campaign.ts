@@ -10,7 +10,12 @@ import { ruleSql } from '../rules/rule-sql.ts';
 import { SqlScope } from '../rules/sql-scope.ts';
 import { requireSchema } from '../schema/store.ts';
 import type { ExecuteContext } from '../activities/types.ts';
-import { createWorkingTable, workingTableRef, type WorkingTable } from './working-tables.ts';
+import {
+  createWorkingTable,
+  workingTableRef,
+  type ExtraColumn,
+  type WorkingTable,
+} from './working-tables.ts';
 
 /**
  * Runs a campaign: every activity is a task, run once all its inputs are done, in the graph's order.
@@ -155,6 +160,7 @@ async function execute(
             working_table: table.name,
             dimension: table.dimension.name,
             row_count: table.count,
+            columns: JSON.stringify(table.columns),
             created_at: new Date().toISOString(),
           })
           .execute();
@@ -167,7 +173,13 @@ async function execute(
         inputs: inputs as WorkingTable[],
         inputRefs: refs,
         async output(port, dimension, select, options = {}) {
-          const table = await createWorkingTable(database, `${tablePrefix}_${++tables}`, dimension, select);
+          const table = await createWorkingTable(
+            database,
+            `${tablePrefix}_${++tables}`,
+            dimension,
+            select,
+            options.columns,
+          );
           await record(port, table);
           if (options.activate?.(table.count) ?? true) fired.set(portName(activity.id, port), table);
           return table;
@@ -278,9 +290,14 @@ export async function transitionRows(
     sql` AND `,
   );
   const order = sql.join(dimension.primaryKey.map((k) => sql.ref(`t.${k}`)));
-  const columns = dimension.columns.map((c) => c.name);
+  const extra = JSON.parse(row.columns ?? '[]') as ExtraColumn[];
+  const columns = [...dimension.columns.map((c) => c.name), ...extra.map((c) => c.name)];
+  const select = [
+    ...dimension.columns.map((c) => sql.ref(`t.${c.name}`)),
+    ...extra.map((c) => sql.ref(`w.${c.name}`)),
+  ];
   const rows = await database.read(
-    sql`SELECT ${sql.join(columns.map((c) => sql.ref(`t.${c}`)))} FROM ${workingTableRef(database, row.working_table)} AS w
+    sql`SELECT ${sql.join(select)} FROM ${workingTableRef(database, row.working_table)} AS w
       JOIN ${database.dialect.dataTableRef(dimension.name)} AS t ON ${on}
       ORDER BY ${order} LIMIT ${sql.lit(page.limit)} OFFSET ${sql.lit(page.offset)}`.compile(database.db),
   );
@@ -290,7 +307,7 @@ export async function transitionRows(
     columns,
     rows: rows.map((r) =>
       Object.fromEntries(
-        dimension.columns.map((c) => [c.name, database.dialect.fromDriver(c.type, r[c.name])]),
+        [...dimension.columns, ...extra].map((c) => [c.name, database.dialect.fromDriver(c.type, r[c.name])]),
       ),
     ),
   };

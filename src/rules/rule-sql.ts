@@ -67,7 +67,7 @@ function operandSql(operand: Operand, scope: SqlScope, againstColumn: boolean): 
 }
 
 /** The aggregate of a row's collection as a correlated subquery (`unrounded`: see thresholdsSql). */
-function aggregateSubquery(
+export function aggregateSubquery(
   operand: Extract<Operand, { kind: 'aggregate' }>,
   scope: SqlScope,
   unrounded: boolean,

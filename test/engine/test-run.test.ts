@@ -48,6 +48,28 @@ const campaign = {
     empty: { ...audience({ field: 's', op: 'eq', value: 'nobody' }), fireWhenEmpty: false },
     'after-empty': { type: 'end', input: 'empty' },
     off: { type: 'end', input: 'fork.two', disabled: true },
+    rich: {
+      type: 'enrich',
+      input: 'union',
+      attributes: [{ name: 'double_i', expr: 'i * 2' }],
+      collections: [
+        {
+          name: 'alpha',
+          link: 'items',
+          filter: { field: 'label', op: 'eq', value: 'alpha' },
+          aggregates: [
+            { name: 'alpha_sum', fn: 'sum', of: 'amount' },
+            { name: 'alpha_count', fn: 'count' },
+          ],
+        },
+      ],
+    },
+    'rich-top': {
+      type: 'split',
+      input: 'rich',
+      segments: [{ label: 'top', limit: { count: 2 }, sort: [{ field: 'i', order: 'desc' }] }],
+      complement: true,
+    },
   },
 };
 
@@ -91,6 +113,26 @@ describeEachDatabase('test runs', (t) => {
       off: 'skipped',
       split: 'done',
     });
+    // Enrichment adds columns, and the activities after it carry them on.
+    const rich = await transitionRows(t.database, run, 'rich', { limit: 100, offset: 0 });
+    expect(rich.columns.slice(-3)).toEqual(['double_i', 'alpha_sum', 'alpha_count']);
+    expect(rich.rows.map((r) => [r.id, r.double_i, r.alpha_sum, r.alpha_count])).toEqual([
+      [1, 84, 10.1, 1],
+      [4, -34, 0.2, 1],
+      [5, 18014398509480, 0, 0],
+      [6, 14, 0, 0],
+      [8, 200, 0, 0],
+    ]);
+    const top = await transitionRows(t.database, run, 'rich-top.top', { limit: 100, offset: 0 });
+    expect(top.rows.map((r) => [r.id, r.double_i, r.alpha_count])).toEqual([
+      [5, 18014398509480, 0],
+      [8, 200, 0],
+    ]);
+    expect(
+      (await transitionRows(t.database, run, 'rich-top.complement', { limit: 100, offset: 0 })).rows.map(
+        (r) => r.alpha_sum,
+      ),
+    ).toEqual([10.1, 0.2, 0]);
     const logs = await runLogs(t.database, run);
     expect(logs.some((l) => l.activity === 'after-empty' && l.message.includes('did not fire'))).toBe(true);
     expect(logs.some((l) => l.activity === 'off' && l.message.startsWith('disabled'))).toBe(true);
@@ -102,14 +144,14 @@ describeEachDatabase('test runs', (t) => {
       name: 'Fails',
       activities: {
         a: audience(positive),
-        more: { type: 'enrich', input: 'a', attributes: [{ name: 'double_i', expr: 'i * 2' }] },
+        more: { type: 'change-dimension', input: 'a', via: 'ref' },
         end: { type: 'end', input: 'more' },
       },
     });
     const { run, finished } = await startTestRun(t.database, 'engine-fail', { now: HARNESS_NOW });
     const status = await finished;
     expect(status.status).toBe('failed');
-    expect(status.error).toMatch(/^more: enrich cannot run yet/);
+    expect(status.error).toMatch(/^more: change-dimension cannot run yet/);
     expect(status.tasks).toEqual({ a: 'done', more: 'failed', end: 'pending' });
     expect(await ids(run, 'a')).toEqual(memoryRuleIds({ rule: positive }));
   });

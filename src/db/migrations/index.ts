@@ -155,5 +155,11 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
         await db.schema.createIndex('run_logs_by_run').on('run_logs').columns(['run_id', 'id']).execute();
       },
     },
+    '0005_transition_columns': {
+      async up(db: Kysely<unknown>) {
+        // The columns enrichment added to a transition's rows, as JSON [{ name, type }].
+        await db.schema.alterTable('run_transitions').addColumn('columns', 'text').execute();
+      },
+    },
   };
 }
