@@ -12,9 +12,18 @@ export interface BatonConfig {
   port: number;
   host: string;
   publicUrl: string;
+  /** Days a run's working tables are kept for inspection (counts and logs are kept for good). */
+  runRetentionDays: number;
 }
 
-const KEYS = ['BATON_DATA_DIR', 'DATABASE_URL', 'PORT', 'HOST', 'BATON_PUBLIC_URL'] as const;
+const KEYS = [
+  'BATON_DATA_DIR',
+  'DATABASE_URL',
+  'PORT',
+  'HOST',
+  'BATON_PUBLIC_URL',
+  'BATON_RUN_RETENTION_DAYS',
+] as const;
 type Key = (typeof KEYS)[number];
 
 function readConfigFile(cwd: string): Partial<Record<Key, string>> {
@@ -55,11 +64,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new UserError('DATABASE_URL must be a PostgreSQL URL such as postgres://user@host:5432/baton.');
   }
+  const retentionText = get('BATON_RUN_RETENTION_DAYS') ?? '5';
+  const runRetentionDays = Number(retentionText);
+  if (!Number.isFinite(runRetentionDays) || runRetentionDays < 0) {
+    throw new UserError(`BATON_RUN_RETENTION_DAYS must be a number of days ≥ 0, not "${retentionText}".`);
+  }
   return {
     dataDir: path.resolve(cwd, get('BATON_DATA_DIR') ?? '.baton'),
     databaseUrl,
     port,
     host: get('HOST') ?? '127.0.0.1',
     publicUrl: get('BATON_PUBLIC_URL') ?? `http://localhost:${port}`,
+    runRetentionDays,
   };
 }

@@ -15,4 +15,9 @@ export const andJoin = defineActivity({
   }),
   outputs: () => [MAIN],
   check: (_config, ctx) => passThrough(ctx, 'and-join'),
+  // Tasks run once all their inputs are done, so by now every input has arrived.
+  async execute(config, ctx) {
+    const primary = config.primary ? Math.max(0, ctx.inputRefs.indexOf(config.primary)) : 0;
+    await ctx.forward('', ctx.inputs[primary]!);
+  },
 });

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { checkExpression } from '../rules/expression/check.ts';
+import { evaluateExpression } from '../rules/expression/evaluate.ts';
+import { Scope } from '../rules/scope.ts';
+import type { Value } from '../rules/values.ts';
 import { expressionIssues, label, passThrough } from './checks.ts';
 import { defineActivity, type PortDef } from './types.ts';
 
@@ -42,5 +46,33 @@ export const test = defineActivity({
       );
     });
     return { population, issues };
+  },
+  /** The population goes down the first branch whose condition holds, or the default one. */
+  async execute(config, ctx) {
+    const input = ctx.inputs[0]!;
+    const scope = new Scope(ctx.schema, input.dimension);
+    const variables: Record<string, Value> = { recCount: input.count };
+    const context = {
+      now: ctx.now,
+      variable: (name: string) => variables[name] ?? null,
+      // A test looks at the population as a whole: there is no current row.
+      field: () => null,
+      collection: () => [],
+      window: () => null,
+    };
+    for (const condition of config.conditions) {
+      const typed = checkExpression(condition.when, { scope, variables: TEST_VARIABLES });
+      if (evaluateExpression(typed, context) === true) {
+        await ctx.log(`branch ${condition.label}: ${condition.when} holds for ${input.count} rows`);
+        await ctx.forward(condition.label, input);
+        return;
+      }
+    }
+    if (config.default) await ctx.forward('default', input);
+    await ctx.log(
+      config.default
+        ? 'no condition holds: default branch'
+        : 'no condition holds and there is no default branch',
+    );
   },
 });

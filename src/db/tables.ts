@@ -83,6 +83,8 @@ export interface BatonTables {
     error: string | null;
     started_at: string;
     finished_at: string | null;
+    /** When the working tables were dropped after the retention. */
+    purged_at: string | null;
   };
   run_tasks: {
     run_id: string;

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { CheckedActivity } from '../campaigns/document.ts';
 import { getCampaignDocument, validateCampaign } from '../campaigns/store.ts';
 import type { Database } from '../db/database.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, UserError } from '../errors.ts';
 import { checkRule } from '../rules/check-rule.ts';
 import { resolveParameters } from '../rules/rule-service.ts';
 import { ruleSql } from '../rules/rule-sql.ts';
@@ -279,6 +279,17 @@ export async function transitionRows(
     .where('port', '=', port)
     .executeTakeFirst();
   if (!row) throw new NotFoundError(`Run ${run} has no transition ${transition}.`);
+  const purged = await database.db
+    .selectFrom('runs')
+    .select('purged_at')
+    .where('id', '=', run)
+    .executeTakeFirst();
+  if (purged?.purged_at) {
+    throw new UserError(
+      `The rows of run ${run} were dropped after the retention period (BATON_RUN_RETENTION_DAYS); its counts are kept (${transition}: ${Number(row.row_count)}).`,
+      { status: 410 },
+    );
+  }
   const { schema } = await requireSchema(database);
   const dimension = schema.tables.find((t) => t.name === row.dimension);
   if (!dimension)

@@ -1,6 +1,9 @@
 import { beforeAll, expect, it } from 'vitest';
 import { saveCampaign } from '../../src/campaigns/store.ts';
-import { runLogs, startTestRun, transitionRows } from '../../src/engine/run-campaign.ts';
+import { sql } from 'kysely';
+import { purgeOldRuns } from '../../src/engine/retention.ts';
+import { runLogs, runStatus, startTestRun, transitionRows } from '../../src/engine/run-campaign.ts';
+import { workingTableRef } from '../../src/engine/working-tables.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { HARNESS_NOW, loadHarness } from '../helpers/expressions.ts';
 import { memoryRuleIds } from '../helpers/rules.ts';
@@ -154,5 +157,73 @@ describeEachDatabase('test runs', (t) => {
     expect(status.error).toMatch(/^more: change-dimension cannot run yet/);
     expect(status.tasks).toEqual({ a: 'done', more: 'failed', end: 'pending' });
     expect(await ids(run, 'a')).toEqual(memoryRuleIds({ rule: positive }));
+  });
+
+  it('joins, alerts, passes waits in test runs, and takes the first test branch that holds', async () => {
+    await saveCampaign(t.database, {
+      id: 'engine-flow',
+      name: 'Flow',
+      activities: {
+        a: audience(positive),
+        b: audience(flagged),
+        join: { type: 'and-join', inputs: ['a', 'b'], primary: 'b' },
+        note: { type: 'alert', input: 'join', title: 'Joined', level: 'warning' },
+        later: { type: 'wait', input: 'note', duration: { hours: 1 } },
+        choose: {
+          type: 'test',
+          input: 'later',
+          conditions: [
+            { label: 'big', when: 'vars.recCount > 10' },
+            { label: 'some', when: '$(vars/@recCount) >= 1 AND GetDate() > #2020-01-01#' },
+          ],
+        },
+        'end-big': { type: 'end', input: 'choose.big' },
+        'end-some': { type: 'end', input: 'choose.some' },
+        'end-default': { type: 'end', input: 'choose.default' },
+      },
+    });
+    const { run, finished } = await startTestRun(t.database, 'engine-flow', { now: HARNESS_NOW });
+    const status = await finished;
+    expect(status.status).toBe('done');
+    expect(await ids(run, 'join')).toEqual(memoryRuleIds({ rule: flagged }));
+    expect(status.counts).toMatchObject({ later: 3, 'choose.some': 3 });
+    expect(status.counts['choose.big']).toBeUndefined();
+    expect(status.tasks).toMatchObject({
+      'end-big': 'skipped',
+      'end-some': 'done',
+      'end-default': 'skipped',
+    });
+    const messages = (await runLogs(t.database, run)).map((l) => `${l.activity}: ${l.message}`);
+    expect(messages).toContain('note: alert (warning): Joined');
+    expect(messages).toContain(
+      'choose: branch some: $(vars/@recCount) >= 1 AND GetDate() > #2020-01-01# holds for 3 rows',
+    );
+  });
+
+  it('drops working tables after the retention, keeping counts and logs', async () => {
+    const { run, finished } = await startTestRun(t.database, 'engine-test', { now: HARNESS_NOW });
+    const status = await finished;
+    const finishedAt = Date.parse(status.finishedAt!);
+    expect(await purgeOldRuns(t.database, { days: 5, now: finishedAt + 4 * 86_400_000 })).not.toContain(run);
+    expect(
+      (await transitionRows(t.database, run, 'a', { limit: 10, offset: 0 })).rows.length,
+    ).toBeGreaterThan(0);
+    expect(await purgeOldRuns(t.database, { days: 5, now: finishedAt + 6 * 86_400_000 })).toContain(run);
+    await expect(transitionRows(t.database, run, 'a', { limit: 10, offset: 0 })).rejects.toMatchObject({
+      status: 410,
+    });
+    expect((await runStatus(t.database, run)).counts).toEqual(status.counts);
+    const tables = await t.database.db
+      .selectFrom('run_transitions')
+      .select('working_table')
+      .where('run_id', '=', run)
+      .execute();
+    for (const { working_table } of tables) {
+      await expect(
+        sql`SELECT 1 FROM ${workingTableRef(t.database, working_table)}`.execute(t.database.db),
+      ).rejects.toThrow();
+    }
+    // A purged run is not purged again.
+    expect(await purgeOldRuns(t.database, { days: 5, now: finishedAt + 7 * 86_400_000 })).not.toContain(run);
   });
 });

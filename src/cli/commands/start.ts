@@ -1,3 +1,4 @@
+import { purgeOldRuns } from '../../engine/retention.ts';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.ts';
 import { openDatabase } from '../../db/database.ts';
@@ -30,6 +31,13 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
     const { buildApp } = await import('../../server/app.ts');
     const app = await buildApp(database, config, { logger: true });
     await app.listen({ port: config.port, host: config.host });
+    // Working tables of old runs are dropped now and every hour (their counts and logs stay).
+    const purge = () =>
+      purgeOldRuns(database, { days: config.runRetentionDays }).catch((error: unknown) =>
+        app.log.error({ error }, 'purging old runs failed'),
+      );
+    void purge();
+    setInterval(() => void purge(), 3_600_000).unref();
     const where = database.kind === 'sqlite' ? database.location : 'PostgreSQL (DATABASE_URL)';
     const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
     process.stderr.write(

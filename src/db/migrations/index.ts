@@ -161,5 +161,11 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
         await db.schema.alterTable('run_transitions').addColumn('columns', 'text').execute();
       },
     },
+    '0006_run_purge': {
+      async up(db: Kysely<unknown>) {
+        // When the run's working tables were dropped after the retention (its counts and logs stay).
+        await db.schema.alterTable('runs').addColumn('purged_at', sql.raw(timestamp)).execute();
+      },
+    },
   };
 }
