@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { sql } from 'kysely';
 import type { CheckedActivity } from '../campaigns/document.ts';
 import { getCampaignDocument, validateCampaign } from '../campaigns/store.ts';
@@ -9,6 +10,7 @@ import { resolveParameters } from '../rules/rule-service.ts';
 import { ruleSql } from '../rules/rule-sql.ts';
 import { SqlScope } from '../rules/sql-scope.ts';
 import { requireSchema } from '../schema/store.ts';
+import { startWorker } from '../workers/start-worker.ts';
 import type { ExecuteContext } from '../activities/types.ts';
 import {
   createWorkingTable,
@@ -48,7 +50,11 @@ const portName = (activity: string, port: string) => (port ? `${activity}.${port
 export async function startTestRun(
   database: Database,
   campaignId: string,
-  options: { now?: number } = {},
+  options: {
+    now?: number;
+    /** Execute in a worker thread with its own connection, so the caller's event loop stays free. */
+    inWorker?: boolean;
+  } = {},
 ): Promise<{ run: string; finished: Promise<RunStatus> }> {
   const document = await getCampaignDocument(database, campaignId);
   const checked = await validateCampaign(database, document);
@@ -83,8 +89,48 @@ export async function startTestRun(
       })),
     )
     .execute();
-  const finished = execute(database, run, checked.activities, now).then(() => runStatus(database, run));
+  const executed = options.inWorker
+    ? executeInWorker(database, run)
+    : execute(database, run, checked.activities, now);
+  const finished = executed.then(() => runStatus(database, run));
   return { run, finished };
+}
+
+/** Executes a run already recorded (its document and clock are on the run): what a run worker does. */
+export async function executeRun(database: Database, run: string): Promise<void> {
+  const row = await database.db
+    .selectFrom('runs')
+    .select(['document', 'now_ms'])
+    .where('id', '=', run)
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError(`No run ${run}.`);
+  const checked = await validateCampaign(database, JSON.parse(row.document) as unknown);
+  await execute(database, run, checked.activities, Number(row.now_ms));
+}
+
+/**
+ * Runs `executeRun` in a worker thread on its own connection: a test run over millions of rows then never
+ * stalls the server (better-sqlite3 runs statements synchronously). A worker that dies fails the run.
+ */
+function executeInWorker(database: Database, run: string): Promise<void> {
+  const config =
+    database.kind === 'sqlite'
+      ? { dataDir: path.dirname(database.location), databaseUrl: undefined }
+      : { dataDir: '', databaseUrl: database.location };
+  const worker = startWorker(new URL('./run-worker.ts', import.meta.url), { config, run });
+  return new Promise<void>((resolve) => {
+    let failure: string | undefined;
+    worker.on('error', (error) => (failure = error.message));
+    worker.on('exit', (code) => {
+      if (code === 0 && failure === undefined) return resolve();
+      void finish(
+        database,
+        run,
+        'failed',
+        `the run worker stopped: ${failure ?? `exit code ${code}`}`,
+      ).finally(resolve);
+    });
+  });
 }
 
 async function setTask(

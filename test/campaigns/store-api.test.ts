@@ -124,7 +124,8 @@ describeEachDatabase('campaign documents in the workspace', (t) => {
     expect(started.status).toBe(202);
     type RunBody = { status: string; counts: Record<string, number>; tasks: Record<string, string> };
     let status: RunBody | undefined;
-    for (let i = 0; i < 100; i++) {
+    // The run executes in a worker thread: poll, for up to 30 s.
+    for (let i = 0; i < 600; i++) {
       status = (await call<RunBody>('GET', `/api/runs/${started.body.run}`)).body;
       if (status.status !== 'running') break;
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -14,6 +14,7 @@ export function runRoutes(app: FastifyInstance, database: Database): void {
     );
     const { run, finished } = await startTestRun(database, (request.params as { id: string }).id, {
       now: body.now === undefined ? undefined : Date.parse(body.now),
+      inWorker: true,
     });
     // The run goes on after the answer; its failures are recorded on the run, not thrown here.
     finished.catch((error: unknown) => app.log.error({ run, error }, 'test run crashed'));
