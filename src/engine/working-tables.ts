@@ -42,7 +42,9 @@ export async function createWorkingTable(
   const columns = sql.join(
     all.map((c) => sql`${sql.id(c.name)} ${sql.raw(database.dialect.columnType(c.type))}`),
   );
-  await sql`CREATE TABLE ${ref} (${columns})`.execute(database.db);
+  // Keyed like the dimension: populations are sets, and later steps look rows up by key (NOT EXISTS…).
+  const primaryKey = sql.join(keys.map((c) => sql.id(c.name)));
+  await sql`CREATE TABLE ${ref} (${columns}, PRIMARY KEY (${primaryKey}))`.execute(database.db);
   await sql`INSERT INTO ${ref} (${sql.join(all.map((c) => sql.id(c.name)))}) ${select}`.execute(database.db);
   const counted = await sql<{ n: unknown }>`SELECT count(*) AS n FROM ${ref}`.execute(database.db);
   return { name, dimension, columns: extra, count: Number(counted.rows[0]?.n ?? 0) };
