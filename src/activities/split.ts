@@ -86,11 +86,12 @@ export const split = defineActivity({
       let limit: number | undefined;
       if (segment.limit && 'count' in segment.limit) limit = segment.limit.count;
       else if (segment.limit) {
-        const counted = await ctx.database.read<{ n: unknown }>(
-          sql`SELECT count(*) AS n FROM ${scope.from()} WHERE ${condition}`.compile(ctx.database.db),
-        );
+        // On the run's own connection: a run already executes off the server's event loop.
+        const counted = await sql<{
+          n: unknown;
+        }>`SELECT count(*) AS n FROM ${scope.from()} WHERE ${condition}`.execute(ctx.database.db);
         // A percentage of the rows the segment's filter finds, rounded to the nearest row (halves up).
-        limit = Math.floor((Number(counted[0]?.n ?? 0) * segment.limit.percent) / 100 + 0.5);
+        limit = Math.floor((Number(counted.rows[0]?.n ?? 0) * segment.limit.percent) / 100 + 0.5);
       }
       const select = sql`SELECT ${keysOf(scope.alias)} FROM ${scope.from()} WHERE ${condition} ORDER BY ${order}${
         limit === undefined ? sql`` : sql` LIMIT ${sql.lit(limit)}`
