@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql, type RawBuilder } from 'kysely';
-import pg from 'pg';
 import { saveCampaign } from '../src/campaigns/store.ts';
 import { loadDemo } from '../src/data/demo/load-demo.ts';
-import { openDatabase, type Database } from '../src/db/database.ts';
+import type { Database } from '../src/db/database.ts';
+import { onEachDatabase } from './databases.ts';
 import { runStatus, startTestRun } from '../src/engine/run-campaign.ts';
 import { sqlParam } from '../src/rules/sql-values.ts';
 import { buildApp } from '../src/server/app.ts';
@@ -20,7 +17,6 @@ import { buildApp } from '../src/server/app.ts';
  * test run started over HTTP (it executes in a worker thread) while /healthz is called every 20 ms, to
  * show the server stays responsive: p50 / p99 latency.
  */
-const PG_ADMIN_URL = process.env.BATON_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AS_OF = new Date('2026-11-01T00:00:00Z');
 const NOW = AS_OF.getTime();
 const DAY = 86_400_000;
@@ -232,38 +228,7 @@ export async function run(args: string[]): Promise<void> {
   });
   const profiles = Number(values.profiles);
   process.stdout.write(`bench/engine: the reference campaign as a test run, now = ${AS_OF.toISOString()}\n`);
-  if (values.only !== 'postgres') {
-    const folder = mkdtempSync(path.join(tmpdir(), 'baton-bench-engine-'));
-    const config = { dataDir: folder, databaseUrl: undefined };
-    const database = await openDatabase(config);
-    try {
-      await benchDatabase('SQLite', database, config, profiles);
-    } finally {
-      await database.close();
-      rmSync(folder, { recursive: true, force: true });
-    }
-  }
-  if (values.only === 'sqlite') return;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  try {
-    await admin.connect();
-  } catch (error) {
-    process.stdout.write(`PostgreSQL: skipped (${(error as Error).message})\n`);
-    return;
-  }
-  const name = `baton_bench_engine_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  const folder = mkdtempSync(path.join(tmpdir(), 'baton-bench-engine-'));
-  const config = { dataDir: folder, databaseUrl: url.toString() };
-  const database = await openDatabase(config);
-  try {
-    await benchDatabase('PostgreSQL', database, config, profiles);
-  } finally {
-    await database.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-    rmSync(folder, { recursive: true, force: true });
-  }
+  await onEachDatabase('engine', values.only, (label, database, config) =>
+    benchDatabase(label, database, config, profiles),
+  );
 }

@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql, type RawBuilder } from 'kysely';
-import pg from 'pg';
 import { loadDemo } from '../src/data/demo/load-demo.ts';
-import { openDatabase, type Database } from '../src/db/database.ts';
+import type { Database } from '../src/db/database.ts';
+import { onEachDatabase } from './databases.ts';
 import { countRule } from '../src/rules/rule-service.ts';
 import { sqlParam } from '../src/rules/sql-values.ts';
 
@@ -14,7 +11,6 @@ import { sqlParam } from '../src/rules/sql-values.ts';
  * default), on SQLite and PostgreSQL, each against a hand-written SQL query that counts the same rows,
  * run in the same process. Both are timed warm (best of several runs) and must give the same count.
  */
-const PG_ADMIN_URL = process.env.BATON_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AS_OF = new Date('2026-11-01T00:00:00Z');
 const NOW = AS_OF.getTime();
 const DAY = 86_400_000;
@@ -146,36 +142,7 @@ export async function run(args: string[]): Promise<void> {
   process.stdout.write(
     `bench/rules: count queries, best of ${runs} warm runs, now = ${AS_OF.toISOString()}\n`,
   );
-  if (values.only !== 'postgres') {
-    const folder = mkdtempSync(path.join(tmpdir(), 'baton-bench-rules-'));
-    const database = await openDatabase({ dataDir: folder, databaseUrl: undefined });
-    try {
-      await benchDatabase('SQLite', database, profiles, runs);
-    } finally {
-      await database.close();
-      rmSync(folder, { recursive: true, force: true });
-    }
-  }
-  if (values.only === 'sqlite') return;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  try {
-    await admin.connect();
-  } catch (error) {
-    process.stdout.write(`PostgreSQL: skipped (${(error as Error).message})\n`);
-    return;
-  }
-  const name = `baton_bench_rules_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  const folder = mkdtempSync(path.join(tmpdir(), 'baton-bench-rules-'));
-  const database = await openDatabase({ dataDir: folder, databaseUrl: url.toString() });
-  try {
-    await benchDatabase('PostgreSQL', database, profiles, runs);
-  } finally {
-    await database.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-    rmSync(folder, { recursive: true, force: true });
-  }
+  await onEachDatabase('rules', values.only, (label, database) =>
+    benchDatabase(label, database, profiles, runs),
+  );
 }

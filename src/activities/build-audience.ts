@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { findTable } from '../schema/types.ts';
-import { ruleIssues, ruleShape } from './checks.ts';
+import { onDimension, ruleIssues, ruleShape } from './checks.ts';
 import { defineActivity, MAIN } from './types.ts';
 
 /** Rows of a dimension that a rule selects: the usual start of a campaign. */
@@ -18,16 +18,8 @@ export const buildAudience = defineActivity({
     fireWhenEmpty: z.boolean().default(true),
   }),
   outputs: () => [MAIN],
-  check(config, ctx) {
-    const table = findTable(ctx.schema, config.dimension);
-    if (!table) {
-      return {
-        population: { kind: 'unknown' },
-        issues: [{ path: `${ctx.path}.dimension`, message: `no table ${config.dimension} in the workspace` }],
-      };
-    }
-    return { population: { kind: 'dimension', table }, issues: ruleIssues(ctx, table, config.rule, 'rule') };
-  },
+  check: (config, ctx) =>
+    onDimension(ctx, config.dimension, (table) => ruleIssues(ctx, table, config.rule, 'rule')),
   async execute(config, ctx) {
     const table = findTable(ctx.schema, config.dimension)!;
     const { scope, where } = ctx.rule(table, config.rule);

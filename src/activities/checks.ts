@@ -5,7 +5,7 @@ import { checkExpression } from '../rules/expression/check.ts';
 import { ExpressionError } from '../rules/expression/syntax.ts';
 import { Scope } from '../rules/scope.ts';
 import type { ValueType } from '../rules/values.ts';
-import type { TableDef } from '../schema/types.ts';
+import { findTable, type TableDef } from '../schema/types.ts';
 import type { ActivityContext, Population } from './types.ts';
 
 /**
@@ -37,6 +37,22 @@ export function sharedDimension(
     }
   }
   return { table, issues };
+}
+
+/** Rows of the table a config names as its dimension, checked by `checks`; an issue when there is no such table. */
+export function onDimension(
+  ctx: ActivityContext,
+  name: string,
+  checks: (table: TableDef) => Issue[],
+): { population: Population; issues: Issue[] } {
+  const table = findTable(ctx.schema, name);
+  if (!table) {
+    return {
+      population: { kind: 'unknown' },
+      issues: [{ path: `${ctx.path}.dimension`, message: `no table ${name} in the workspace` }],
+    };
+  }
+  return { population: { kind: 'dimension', table }, issues: checks(table) };
 }
 
 /** The population of one input, as this activity passes it on. */

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { findTable } from '../schema/types.ts';
-import { fieldIssues, ruleIssues, ruleShape } from './checks.ts';
+import { fieldIssues, onDimension, ruleIssues, ruleShape } from './checks.ts';
 import { defineActivity, MAIN } from './types.ts';
 
 /** A rule's rows that earlier runs of the campaign have not returned yet, tracked by a date-time field. */
@@ -17,20 +16,9 @@ export const incrementalQuery = defineActivity({
     since: z.string().min(1),
   }),
   outputs: () => [MAIN],
-  check(config, ctx) {
-    const table = findTable(ctx.schema, config.dimension);
-    if (!table) {
-      return {
-        population: { kind: 'unknown' },
-        issues: [{ path: `${ctx.path}.dimension`, message: `no table ${config.dimension} in the workspace` }],
-      };
-    }
-    return {
-      population: { kind: 'dimension', table },
-      issues: [
-        ...ruleIssues(ctx, table, config.rule, 'rule'),
-        ...fieldIssues(ctx, table, config.since, 'since', ['datetime', 'date']),
-      ],
-    };
-  },
+  check: (config, ctx) =>
+    onDimension(ctx, config.dimension, (table) => [
+      ...ruleIssues(ctx, table, config.rule, 'rule'),
+      ...fieldIssues(ctx, table, config.since, 'since', ['datetime', 'date']),
+    ]),
 });

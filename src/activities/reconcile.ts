@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { findTable } from '../schema/types.ts';
-import { fieldIssues, ruleIssues, ruleShape } from './checks.ts';
+import { fieldIssues, onDimension, ruleIssues, ruleShape } from './checks.ts';
 import { COMPLEMENT, defineActivity, MAIN } from './types.ts';
 
 /** Rows of a loaded file matched to a dimension, by column pairs or by a rule. */
@@ -28,25 +27,19 @@ export const reconcile = defineActivity({
       path: ['on'],
     }),
   outputs: (config) => (config.keepUnreconciled ? [MAIN, COMPLEMENT] : [MAIN]),
-  check(config, ctx) {
-    const table = findTable(ctx.schema, config.dimension);
-    if (!table) {
-      return {
-        population: { kind: 'unknown' },
-        issues: [{ path: `${ctx.path}.dimension`, message: `no table ${config.dimension} in the workspace` }],
-      };
-    }
-    const issues = (config.on ?? []).flatMap((pair, i) =>
-      fieldIssues(ctx, table, pair.field, `on[${i}].field`),
-    );
-    if (ctx.inputs[0]?.kind === 'dimension') {
-      issues.push({
-        path: ctx.path,
-        message: 'reconcile takes the rows of a loaded file (load-file); this input is already a dimension',
-      });
-    }
-    // A rule's parameters stand for the file's columns ({ param: email }); they are bound row by row.
-    issues.push(...ruleIssues(ctx, table, config.rule, 'rule'));
-    return { population: { kind: 'dimension', table }, issues };
-  },
+  check: (config, ctx) =>
+    onDimension(ctx, config.dimension, (table) => {
+      const issues = (config.on ?? []).flatMap((pair, i) =>
+        fieldIssues(ctx, table, pair.field, `on[${i}].field`),
+      );
+      if (ctx.inputs[0]?.kind === 'dimension') {
+        issues.push({
+          path: ctx.path,
+          message: 'reconcile takes the rows of a loaded file (load-file); this input is already a dimension',
+        });
+      }
+      // A rule's parameters stand for the file's columns ({ param: email }); they are bound row by row.
+      issues.push(...ruleIssues(ctx, table, config.rule, 'rule'));
+      return issues;
+    }),
 });

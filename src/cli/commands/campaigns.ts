@@ -1,6 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import {
   exportCampaign,
   getCampaignDocument,
@@ -8,7 +7,8 @@ import {
   validateCampaign,
 } from '../../campaigns/store.ts';
 import { startTestRun } from '../../engine/run-campaign.ts';
-import { UserError, unreadableFile } from '../../errors.ts';
+import { UserError } from '../../errors.ts';
+import { readYamlFile } from '../read-yaml-file.ts';
 import { withDatabase } from '../context.ts';
 import { createOutput } from '../output.ts';
 
@@ -16,19 +16,6 @@ import { createOutput } from '../output.ts';
  * `baton apply <campaign.yaml>`, `baton export <campaign>`, `baton validate <campaign.yaml | campaign>`:
  * campaign documents between files (kept in git) and the workspace.
  */
-function readDocument(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw unreadableFile(file, error);
-  }
-  try {
-    return parseYaml(text) as unknown;
-  } catch (error) {
-    throw new UserError(`${file} is not valid YAML or JSON: ${(error as Error).message}`);
-  }
-}
 
 export function campaignCommands(program: Command): void {
   program
@@ -37,7 +24,7 @@ export function campaignCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
       const out = createOutput(opts.json === true);
-      const document = readDocument(file);
+      const document = readYamlFile(file);
       const { campaign, created } = await withDatabase((database) => saveCampaign(database, document));
       out.result(
         { ...campaign, created },
@@ -67,7 +54,7 @@ export function campaignCommands(program: Command): void {
         const isFile = /\.(ya?ml|json)$/i.test(target);
         return validateCampaign(
           database,
-          isFile ? readDocument(target) : await getCampaignDocument(database, target),
+          isFile ? readYamlFile(target) : await getCampaignDocument(database, target),
         );
       });
       const lines = checked.activities.map((a) => {

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { UserError, unreadableFile } from '../../errors.ts';
+import { UserError } from '../../errors.ts';
+import { readYamlFile } from '../read-yaml-file.ts';
 import {
   countRule,
   distribution,
@@ -24,20 +23,6 @@ interface RuleOptions {
   json?: boolean;
 }
 
-function readRule(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw unreadableFile(file, error);
-  }
-  try {
-    return parseYaml(text) as unknown;
-  } catch (error) {
-    throw new UserError(`${file} is not valid YAML or JSON: ${(error as Error).message}`);
-  }
-}
-
 function request(file: string, opts: RuleOptions): RuleRequest {
   if (!opts.dimension) throw new UserError('Name the table the rule selects rows of: --dimension <table>.');
   const parameters: Record<string, unknown> = {};
@@ -57,7 +42,7 @@ function request(file: string, opts: RuleOptions): RuleRequest {
     now = Date.parse(opts.now);
     if (Number.isNaN(now)) throw new UserError(`--now takes an ISO 8601 date-time, not "${opts.now}".`);
   }
-  return { dimension: opts.dimension, rule: readRule(file), parameters, now };
+  return { dimension: opts.dimension, rule: readYamlFile(file), parameters, now };
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
