@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { loadExampleCampaigns } from '../../campaigns/examples.ts';
 import { DEFAULT_DEMO_PROFILES, DEFAULT_DEMO_SEED, loadDemo } from '../../data/demo/load-demo.ts';
 import { parseDate } from '../../data/cell-values.ts';
 import { UserError } from '../../errors.ts';
@@ -28,21 +29,25 @@ export function demoCommand(program: Command): void {
           asOf = new Date(`${opts.asOf}T00:00:00Z`);
         }
         const bar = createProgressBar('demo', !opts.json);
-        const result = await withDatabase((database) =>
-          loadDemo(database, {
+        const result = await withDatabase(async (database) => {
+          const loaded = await loadDemo(database, {
             profiles,
             seed: opts.seed,
             asOf,
             force: opts.force,
             onProgress: (table, rows, expected) => bar.update(rows, expected, { detail: table }),
-          }),
-        ).finally(() => bar.stop());
+          });
+          return { ...loaded, campaigns: await loadExampleCampaigns(database) };
+        }).finally(() => bar.stop());
         const counts = Object.entries(result.rows)
           .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`)
           .join(', ');
         out.result(
           result,
-          `Demo workspace ready (seed ${result.seed}, as of ${result.asOf}): ${counts} in ${(result.durationMs / 1000).toFixed(1)} s.`,
+          `Demo workspace ready (seed ${result.seed}, as of ${result.asOf}): ${counts} in ${(result.durationMs / 1000).toFixed(1)} s.` +
+            (result.campaigns.length
+              ? `\nExample campaigns: ${result.campaigns.join(', ')} (try: npx baton run ${result.campaigns[0]} --test).`
+              : ''),
         );
       },
     );

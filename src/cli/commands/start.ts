@@ -1,6 +1,7 @@
-import { purgeOldRuns } from '../../engine/retention.ts';
 import type { Command } from 'commander';
+import { loadExampleCampaigns } from '../../campaigns/examples.ts';
 import { loadConfig } from '../../config.ts';
+import { purgeOldRuns } from '../../engine/retention.ts';
 import { openDatabase } from '../../db/database.ts';
 import { markInterruptedImports } from '../../data/import/import-history.ts';
 import { DEFAULT_DEMO_PROFILES, loadDemo } from '../../data/demo/load-demo.ts';
@@ -25,7 +26,10 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
         onProgress: (table, rows, total) => bar.update(rows, total, { detail: table }),
       });
       bar.stop();
-      process.stderr.write(`Demo workspace ready in ${(demo.durationMs / 1000).toFixed(1)} s.\n`);
+      const campaigns = await loadExampleCampaigns(database);
+      process.stderr.write(
+        `Demo workspace ready in ${(demo.durationMs / 1000).toFixed(1)} s, with the example campaigns ${campaigns.join(', ')}.\n`,
+      );
     }
     // Loaded here, not at the top: the other commands should not pay for the HTTP stack at start-up.
     const { buildApp } = await import('../../server/app.ts');
@@ -48,6 +52,7 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
         `  rows          ${base}/api/tables/profiles/rows?limit=20\n` +
         `  imports       ${base}/api/imports\n` +
         `  functions     ${base}/api/rules/functions  (rules: POST /api/rules/count, see docs/rules.md)\n` +
+        `  campaigns     ${base}/api/campaigns  (a test run: npx baton run spring-sale --test)\n` +
         'Press Ctrl+C to stop.\n',
     );
     await new Promise<void>((resolve) => {
