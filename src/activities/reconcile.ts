@@ -27,8 +27,8 @@ export const reconcile = defineActivity({
       path: ['on'],
     }),
   outputs: (config) => (config.keepUnreconciled ? [MAIN, COMPLEMENT] : [MAIN]),
-  check: (config, ctx) =>
-    onDimension(ctx, config.dimension, (table) => {
+  check: (config, ctx) => ({
+    ...onDimension(ctx, config.dimension, (table) => {
       const issues = (config.on ?? []).flatMap((pair, i) =>
         fieldIssues(ctx, table, pair.field, `on[${i}].field`),
       );
@@ -42,4 +42,7 @@ export const reconcile = defineActivity({
       issues.push(...ruleIssues(ctx, table, config.rule, 'rule'));
       return issues;
     }),
+    // The file's rows that match nothing stay rows of the file.
+    ports: { complement: { kind: 'file' } },
+  }),
 });

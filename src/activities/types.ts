@@ -67,6 +67,13 @@ export interface ExecuteContext {
   log(message: string): Promise<void>;
 }
 
+export interface CheckResult {
+  population: Population;
+  issues: Issue[];
+  /** Outputs whose population differs from `population` (a change of dimension's unmatched rows…). */
+  ports?: Record<string, Population>;
+}
+
 export interface ActivityDefinition<Config = Record<string, unknown>> {
   type: string;
   label: string;
@@ -82,7 +89,7 @@ export interface ActivityDefinition<Config = Record<string, unknown>> {
    * Checks the config against the workspace and the input populations; returns the output population
    * (every port carries the same one) and any problems found.
    */
-  check(config: Config, ctx: ActivityContext): { population: Population; issues: Issue[] };
+  check(config: Config, ctx: ActivityContext): CheckResult;
   /** Runs the activity: reads its inputs' working tables and writes its outputs'. Absent: not runnable yet. */
   execute?(config: Config, ctx: ExecuteContext): Promise<void>;
 }

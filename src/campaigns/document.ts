@@ -35,6 +35,8 @@ export interface CheckedActivity {
   inputs: Array<{ activity: string; port: string }>;
   outputs: PortDef[];
   population: Population;
+  /** Outputs that carry another population than `population`. */
+  ports: Record<string, Population> | undefined;
   disabled: boolean;
 }
 
@@ -104,7 +106,7 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
   // Each activity on its own: its id, type, config and the shape of its inputs.
   const parsed = new Map<
     string,
-    Omit<CheckedActivity, 'population'> & { inputRefs: string[]; configValid: boolean }
+    Omit<CheckedActivity, 'population' | 'ports'> & { inputRefs: string[]; configValid: boolean }
   >();
   let channels = 0;
   for (const id of ids) {
@@ -241,9 +243,10 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
   const checked = new Map<string, CheckedActivity>();
   for (const id of order) {
     const activity = parsed.get(id)!;
-    const inputs = activity.inputs.map(
-      (i) => checked.get(i.activity)?.population ?? { kind: 'unknown' as const },
-    );
+    const inputs = activity.inputs.map((i) => {
+      const from = checked.get(i.activity);
+      return from?.ports?.[i.port] ?? from?.population ?? { kind: 'unknown' as const };
+    });
     // A config that does not have its shape is already reported; its meaning cannot be checked.
     const result = activity.configValid
       ? activity.definition.check(activity.config, { schema, inputs, path: `activities.${id}` })
@@ -258,6 +261,7 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
       outputs: activity.outputs,
       disabled: activity.disabled,
       population: result.population,
+      ports: 'ports' in result ? result.ports : undefined,
     });
   }
   if (issues.length > 0)

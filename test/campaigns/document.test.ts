@@ -136,4 +136,18 @@ describe('campaign documents', () => {
       'layout.zz: no activity zz',
     ]);
   });
+
+  it('follows the population of each output: a change of dimension and its unmatched rows', () => {
+    const moved = { a: audience, s: { type: 'change-dimension', input: 'a', via: 'store' } };
+    expect(
+      problems(
+        withActivities({ ...moved, m: { type: 'email', input: 's.unmatched', subject: 's', html: 'h' } }),
+      ),
+    ).toEqual([]);
+    expect(
+      problems(withActivities({ ...moved, m: { type: 'email', input: 's', subject: 's', html: 'h' } })),
+    ).toEqual([
+      'activities.m: stores is not a targeting dimension; change the dimension to one with email addresses',
+    ]);
+  });
 });

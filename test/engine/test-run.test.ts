@@ -147,14 +147,14 @@ describeEachDatabase('test runs', (t) => {
       name: 'Fails',
       activities: {
         a: audience(positive),
-        more: { type: 'change-dimension', input: 'a', via: 'ref' },
+        more: { type: 'incremental-query', dimension: 't', since: 'ts' },
         end: { type: 'end', input: 'more' },
       },
     });
     const { run, finished } = await startTestRun(t.database, 'engine-fail', { now: HARNESS_NOW });
     const status = await finished;
     expect(status.status).toBe('failed');
-    expect(status.error).toMatch(/^more: change-dimension cannot run yet/);
+    expect(status.error).toMatch(/^more: incremental-query cannot run yet/);
     expect(status.tasks).toEqual({ a: 'done', more: 'failed', end: 'pending' });
     expect(await ids(run, 'a')).toEqual(memoryRuleIds({ rule: positive }));
   });
@@ -225,5 +225,30 @@ describeEachDatabase('test runs', (t) => {
     }
     // A purged run is not purged again.
     expect(await purgeOldRuns(t.database, { days: 5, now: finishedAt + 7 * 86_400_000 })).not.toContain(run);
+  });
+
+  it('changes dimension through links, keeping the rows the links find nothing for', async () => {
+    await saveCampaign(t.database, {
+      id: 'engine-dimension',
+      name: 'Dimension',
+      activities: {
+        all: audience({ and: [] }),
+        stores: { type: 'change-dimension', input: 'all', via: 'ref' },
+        bought: { type: 'change-dimension', input: 'all', via: 'items' },
+        'stores-only': { type: 'change-dimension', input: 'all', via: 'ref', keepUnmatched: false },
+      },
+    });
+    const { run, finished } = await startTestRun(t.database, 'engine-dimension', { now: HARNESS_NOW });
+    const status = await finished;
+    expect(status.status).toBe('done');
+    // Many-to-one: each store once; rows 3 (no store) and 5 (store 99, absent) are unmatched.
+    expect(await ids(run, 'stores')).toEqual([1, 2, 3]);
+    expect(await ids(run, 'stores.unmatched')).toEqual([3, 5]);
+    // One-to-many: every item of the rows; rows without items are unmatched.
+    expect(await ids(run, 'bought')).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await ids(run, 'bought.unmatched')).toEqual([3, 5, 7]);
+    expect(status.counts['stores-only.unmatched']).toBeUndefined();
+    const rows = await transitionRows(t.database, run, 'stores', { limit: 10, offset: 0 });
+    expect(rows.columns).toEqual(['id', 'name', 'region']);
   });
 });
