@@ -42,6 +42,9 @@ export interface ExecuteContext {
   database: Database;
   schema: WorkspaceSchema;
   mode: 'test' | 'live';
+  /** The campaign and the activity being run (for state kept across runs). */
+  campaign: string;
+  activity: string;
   /** The run's "now", in epoch milliseconds. */
   now: number;
   /** The working tables of the inputs, in the order the document lists them. */

@@ -115,4 +115,13 @@ export interface BatonTables {
     message: string;
     at: string;
   };
+  incremental_marks: {
+    campaign_id: string;
+    activity: string;
+    /** test | live: test runs keep their own marks. */
+    mode: string;
+    /** The latest value (epoch ms) of the date-time field the query has returned. */
+    mark_ms: number;
+    updated_at: string;
+  };
 }

@@ -169,6 +169,11 @@ async function execute(
   now: number,
 ): Promise<void> {
   const { schema } = await requireSchema(database);
+  const { campaign_id: campaign } = await database.db
+    .selectFrom('runs')
+    .select('campaign_id')
+    .where('id', '=', run)
+    .executeTakeFirstOrThrow();
   const fired = new Map<string, WorkingTable>();
   let tables = 0;
   const tablePrefix = `r${run.replaceAll('-', '').slice(0, 12)}`;
@@ -215,6 +220,8 @@ async function execute(
         database,
         schema,
         mode: 'test',
+        campaign,
+        activity: activity.id,
         now,
         inputs: inputs as WorkingTable[],
         inputRefs: refs,

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { purgeOldRuns } from '../../src/engine/retention.ts';
 import { runLogs, runStatus, startTestRun, transitionRows } from '../../src/engine/run-campaign.ts';
 import { workingTableRef } from '../../src/engine/working-tables.ts';
+import { sqlParam } from '../../src/rules/sql-values.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { HARNESS_NOW, loadHarness } from '../helpers/expressions.ts';
 import { memoryRuleIds } from '../helpers/rules.ts';
@@ -147,14 +148,14 @@ describeEachDatabase('test runs', (t) => {
       name: 'Fails',
       activities: {
         a: audience(positive),
-        more: { type: 'incremental-query', dimension: 't', since: 'ts' },
+        more: { type: 'read-audience', audience: 'vip' },
         end: { type: 'end', input: 'more' },
       },
     });
     const { run, finished } = await startTestRun(t.database, 'engine-fail', { now: HARNESS_NOW });
     const status = await finished;
     expect(status.status).toBe('failed');
-    expect(status.error).toMatch(/^more: incremental-query cannot run yet/);
+    expect(status.error).toMatch(/^more: read-audience cannot run yet/);
     expect(status.tasks).toEqual({ a: 'done', more: 'failed', end: 'pending' });
     expect(await ids(run, 'a')).toEqual(memoryRuleIds({ rule: positive }));
   });
@@ -250,5 +251,42 @@ describeEachDatabase('test runs', (t) => {
     expect(status.counts['stores-only.unmatched']).toBeUndefined();
     const rows = await transitionRows(t.database, run, 'stores', { limit: 10, offset: 0 });
     expect(rows.columns).toEqual(['id', 'name', 'region']);
+  });
+
+  it('returns only rows newer than the last run in an incremental query, across three runs', async () => {
+    await saveCampaign(t.database, {
+      id: 'engine-incremental',
+      name: 'Incremental',
+      activities: {
+        fresh: {
+          type: 'incremental-query',
+          dimension: 'items',
+          since: 'at',
+          rule: { field: 'qty', op: 'isNotEmpty' },
+        },
+      },
+    });
+    const runOnce = async () => {
+      const { run, finished } = await startTestRun(t.database, 'engine-incremental', { now: HARNESS_NOW });
+      expect((await finished).status).toBe('done');
+      return ids(run, 'fresh');
+    };
+    // Items with a date and a quantity: the first run returns them all, the second nothing new.
+    expect(await runOnce()).toEqual([1, 2, 4, 6, 7, 8]);
+    expect(await runOnce()).toEqual([]);
+    await sql`INSERT INTO ${t.database.dialect.dataTableRef('items')} (id, t_id, amount, qty, at, label)
+      VALUES (9, 1, 1.5, 2, ${sqlParam(t.database.kind, Date.parse('2026-11-29T08:00:00Z'), 'datetime')}, 'new'),
+             (10, 1, 1.5, 2, ${sqlParam(t.database.kind, Date.parse('2020-01-01T00:00:00Z'), 'datetime')}, 'old')`.execute(
+      t.database.db,
+    );
+    expect(await runOnce()).toEqual([9]);
+    const marks = await t.database.db
+      .selectFrom('incremental_marks')
+      .selectAll()
+      .where('campaign_id', '=', 'engine-incremental')
+      .execute();
+    expect(marks.map((m) => [m.activity, m.mode, Number(m.mark_ms)])).toEqual([
+      ['fresh', 'test', Date.parse('2026-11-29T08:00:00Z')],
+    ]);
   });
 });

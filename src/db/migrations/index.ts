@@ -167,5 +167,20 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
         await db.schema.alterTable('runs').addColumn('purged_at', sql.raw(timestamp)).execute();
       },
     },
+    '0007_incremental_marks': {
+      async up(db: Kysely<unknown>) {
+        // Where each incremental query of a campaign got to: the latest value of its date-time field it
+        // returned, kept apart for test runs so that testing never moves a live campaign's mark.
+        await db.schema
+          .createTable('incremental_marks')
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('mode', 'text', (c) => c.notNull())
+          .addColumn('mark_ms', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', sql.raw(timestamp), (c) => c.notNull())
+          .addPrimaryKeyConstraint('incremental_marks_pk', ['campaign_id', 'activity', 'mode'])
+          .execute();
+      },
+    },
   };
 }
