@@ -5,7 +5,8 @@ import { saveCampaign } from '../src/campaigns/store.ts';
 import { loadDemo } from '../src/data/demo/load-demo.ts';
 import type { Database } from '../src/db/database.ts';
 import { onEachDatabase } from './databases.ts';
-import { runStatus, startTestRun } from '../src/engine/run-campaign.ts';
+import { startTestRun } from '../src/engine/run-campaign.ts';
+import { runStatus } from '../src/engine/run-inspection.ts';
 import { sqlParam } from '../src/rules/sql-values.ts';
 import { buildApp } from '../src/server/app.ts';
 

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { sql } from 'kysely';
 import type { CheckedActivity } from '../campaigns/document.ts';
 import { getCampaignDocument, validateCampaign } from '../campaigns/store.ts';
 import type { Database } from '../db/database.ts';
-import { NotFoundError, UserError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import { checkRule } from '../rules/check-rule.ts';
 import { resolveParameters } from '../rules/rule-service.ts';
 import { ruleSql } from '../rules/rule-sql.ts';
@@ -12,12 +11,8 @@ import { SqlScope } from '../rules/sql-scope.ts';
 import { requireSchema } from '../schema/store.ts';
 import { startWorker } from '../workers/start-worker.ts';
 import type { ExecuteContext } from '../activities/types.ts';
-import {
-  createWorkingTable,
-  workingTableRef,
-  type ExtraColumn,
-  type WorkingTable,
-} from './working-tables.ts';
+import { portName, runStatus, type RunStatus, type TaskState } from './run-inspection.ts';
+import { createWorkingTable, workingTableRef, type WorkingTable } from './working-tables.ts';
 
 /**
  * Runs a campaign: every activity is a task, run once all its inputs are done, in the graph's order.
@@ -26,27 +21,10 @@ import {
  * skip-empty, a disabled activity) skips the task and everything after it. A failing task fails the run
  * and names the error; what ran before it stays inspectable.
  *
- * Today runs are test runs, executed in the calling process one task after another (SQLite has one
- * writer anyway); schedules, live runs, waits and workers come with the lifecycle.
+ * Today runs are test runs, executed one task after another (SQLite has one writer anyway), in the
+ * calling process or, when started over HTTP, in a worker thread. Reading a run is run-inspection.ts;
+ * schedules, live runs, durable waits and parallel branches come with the lifecycle.
  */
-export type TaskState =
-  'pending' | 'running' | 'waiting' | 'paused' | 'needs-confirmation' | 'done' | 'failed' | 'skipped';
-
-export interface RunStatus {
-  run: string;
-  campaign: string;
-  mode: string;
-  status: string;
-  error: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-  /** Rows on each transition, named as inputs name them: `activity` or `activity.port`. */
-  counts: Record<string, number>;
-  tasks: Record<string, TaskState>;
-}
-
-const portName = (activity: string, port: string) => (port ? `${activity}.${port}` : activity);
-
 export async function startTestRun(
   database: Database,
   campaignId: string,
@@ -278,115 +256,4 @@ async function finish(database: Database, run: string, status: string, error: st
     .set({ status, error, finished_at: new Date().toISOString() })
     .where('id', '=', run)
     .execute();
-}
-
-export async function runStatus(database: Database, run: string): Promise<RunStatus> {
-  const row = await database.db.selectFrom('runs').selectAll().where('id', '=', run).executeTakeFirst();
-  if (!row) throw new NotFoundError(`No run ${run}.`);
-  // Tasks and counts are listed in the document's order of activities, as its author wrote them.
-  const order = Object.keys((JSON.parse(row.document) as { activities: Record<string, unknown> }).activities);
-  const byOrder = (a: { activity: string }, b: { activity: string }) =>
-    order.indexOf(a.activity) - order.indexOf(b.activity);
-  const tasks = (
-    await database.db
-      .selectFrom('run_tasks')
-      .select(['activity', 'state'])
-      .where('run_id', '=', run)
-      .execute()
-  ).sort(byOrder);
-  const transitions = (
-    await database.db
-      .selectFrom('run_transitions')
-      .select(['activity', 'port', 'row_count', 'created_at'])
-      .where('run_id', '=', run)
-      .execute()
-  ).sort((a, b) => byOrder(a, b) || String(a.created_at).localeCompare(String(b.created_at)));
-  return {
-    run,
-    campaign: row.campaign_id,
-    mode: row.mode,
-    status: row.status,
-    error: row.error,
-    startedAt: new Date(row.started_at).toISOString(),
-    finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
-    counts: Object.fromEntries(transitions.map((t) => [portName(t.activity, t.port), Number(t.row_count)])),
-    tasks: Object.fromEntries(tasks.map((t) => [t.activity, t.state as TaskState])),
-  };
-}
-
-/** A page of a transition's rows: the population's columns, in key order. */
-export async function transitionRows(
-  database: Database,
-  run: string,
-  transition: string,
-  page: { limit: number; offset: number },
-): Promise<{ transition: string; count: number; columns: string[]; rows: Array<Record<string, unknown>> }> {
-  const dot = transition.indexOf('.');
-  const activity = dot < 0 ? transition : transition.slice(0, dot);
-  const port = dot < 0 ? '' : transition.slice(dot + 1);
-  const row = await database.db
-    .selectFrom('run_transitions')
-    .selectAll()
-    .where('run_id', '=', run)
-    .where('activity', '=', activity)
-    .where('port', '=', port)
-    .executeTakeFirst();
-  if (!row) throw new NotFoundError(`Run ${run} has no transition ${transition}.`);
-  const purged = await database.db
-    .selectFrom('runs')
-    .select('purged_at')
-    .where('id', '=', run)
-    .executeTakeFirst();
-  if (purged?.purged_at) {
-    throw new UserError(
-      `The rows of run ${run} were dropped after the retention period (BATON_RUN_RETENTION_DAYS); its counts are kept (${transition}: ${Number(row.row_count)}).`,
-      { status: 410 },
-    );
-  }
-  const { schema } = await requireSchema(database);
-  const dimension = schema.tables.find((t) => t.name === row.dimension);
-  if (!dimension)
-    throw new NotFoundError(
-      `The table ${String(row.dimension)} of transition ${transition} is no longer in the workspace.`,
-    );
-  const on = sql.join(
-    dimension.primaryKey.map((k) => sql`${sql.ref(`t.${k}`)} = ${sql.ref(`w.${k}`)}`),
-    sql` AND `,
-  );
-  const order = sql.join(dimension.primaryKey.map((k) => sql.ref(`t.${k}`)));
-  const extra = JSON.parse(row.columns ?? '[]') as ExtraColumn[];
-  const columns = [...dimension.columns.map((c) => c.name), ...extra.map((c) => c.name)];
-  const select = [
-    ...dimension.columns.map((c) => sql.ref(`t.${c.name}`)),
-    ...extra.map((c) => sql.ref(`w.${c.name}`)),
-  ];
-  const rows = await database.read(
-    sql`SELECT ${sql.join(select)} FROM ${workingTableRef(database, row.working_table)} AS w
-      JOIN ${database.dialect.dataTableRef(dimension.name)} AS t ON ${on}
-      ORDER BY ${order} LIMIT ${sql.lit(page.limit)} OFFSET ${sql.lit(page.offset)}`.compile(database.db),
-  );
-  return {
-    transition,
-    count: Number(row.row_count),
-    columns,
-    rows: rows.map((r) =>
-      Object.fromEntries(
-        [...dimension.columns, ...extra].map((c) => [c.name, database.dialect.fromDriver(c.type, r[c.name])]),
-      ),
-    ),
-  };
-}
-
-export async function runLogs(
-  database: Database,
-  run: string,
-): Promise<Array<{ activity: string | null; level: string; message: string; at: string }>> {
-  await runStatus(database, run);
-  const rows = await database.db
-    .selectFrom('run_logs')
-    .select(['activity', 'level', 'message', 'at'])
-    .where('run_id', '=', run)
-    .orderBy('id')
-    .execute();
-  return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
-import { runLogs, runStatus, startTestRun, transitionRows } from '../../engine/run-campaign.ts';
+import { startTestRun } from '../../engine/run-campaign.ts';
+import { runLogs, runStatus, transitionRows } from '../../engine/run-inspection.ts';
 import { parseInput, queryInt } from '../validate.ts';
 
 /** Test runs and their inspection: status with counts per transition, a transition's rows, the logs. */
