@@ -633,6 +633,30 @@ describe.concurrent('baton CLI', { timeout: 120_000 }, () => {
         const missing = await baton(['export', 'nope'], settingsOf(t));
         expect(missing.code).toBe(1);
         expect(missing.stderr).toContain('No campaign nope.');
+
+        // A test run of the applied campaign, in DESIGN.md's --json shape: counts keyed by activity.port.
+        const tested = await baton(
+          ['run', 'spring-sale', '--test', '--json', '--now', '2026-11-01T00:00:00Z'],
+          settingsOf(t),
+        );
+        expect(tested.code).toBe(0);
+        const status = json<{
+          status: string;
+          counts: Record<string, number>;
+          tasks: Record<string, string>;
+        }>(tested);
+        expect(status.status).toBe('done');
+        expect(Object.keys(status.counts)).toEqual(
+          expect.arrayContaining([
+            'active',
+            'not-recent',
+            'by-tier.gold',
+            'by-tier.sample',
+            'by-tier.complement',
+          ]),
+        );
+        expect(status.tasks['mail-gold']).toBe('done');
+        expect((await baton(['run', 'nope', '--test'], settingsOf(t))).code).toBe(1);
       },
     );
   });
