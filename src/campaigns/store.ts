@@ -1,5 +1,7 @@
+import type { Selectable } from 'kysely';
 import { stringify } from 'yaml';
 import type { Database } from '../db/database.ts';
+import type { BatonTables } from '../db/tables.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { requireSchema } from '../schema/store.ts';
 import { checkCampaign, type CheckedCampaign } from './document.ts';
@@ -20,16 +22,7 @@ export interface CampaignSummary {
   updatedAt: string;
 }
 
-type CampaignRow = {
-  id: string;
-  name: string;
-  description: string | null;
-  tags: string;
-  status: string;
-  document: string;
-  created_at: string;
-  updated_at: string;
-};
+type CampaignRow = Selectable<BatonTables['campaigns']>;
 
 function summary(row: CampaignRow): CampaignSummary {
   const document = JSON.parse(row.document) as { activities: Record<string, unknown> };

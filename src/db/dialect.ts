@@ -36,6 +36,8 @@ export interface SqlDialect extends BulkValues {
    * connection commits in between, instead of waiting its turn.
    */
   beginWrite(): RawBuilder<unknown>;
+  /** A boolean as Baton's own tables store it (0/1 on SQLite). */
+  storedBoolean(value: boolean): number | boolean;
 }
 
 const MAX_IDENTIFIER = 63;
@@ -97,6 +99,7 @@ export const sqliteDialect: SqlDialect = {
     }
   },
   beginWrite: () => sql`BEGIN IMMEDIATE`,
+  storedBoolean: (value) => (value ? 1 : 0),
 };
 
 export const postgresDialect: SqlDialect = {
@@ -136,6 +139,7 @@ export const postgresDialect: SqlDialect = {
     }
   },
   beginWrite: () => sql`BEGIN`,
+  storedBoolean: (value) => value,
 };
 
 export function dialectFor(kind: DatabaseKind): SqlDialect {

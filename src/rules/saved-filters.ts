@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Selectable } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { BatonTables } from '../db/tables.ts';
 import { ConflictError, NotFoundError, ValidationError, type Issue } from '../errors.ts';
 import { requireSchema, requireTable } from '../schema/store.ts';
 import { COLUMN_TYPES } from '../schema/types.ts';
@@ -46,18 +48,7 @@ export interface FilterInput {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function toFilter(row: {
-  id: string;
-  label: string;
-  description: string | null;
-  dimension: string;
-  rule: string;
-  parameters: string;
-  shared: number | boolean;
-  favorite: number | boolean;
-  created_at: string;
-  updated_at: string;
-}): SavedFilter {
+function toFilter(row: Selectable<BatonTables['saved_filters']>): SavedFilter {
   return {
     id: row.id,
     label: row.label,
@@ -73,11 +64,13 @@ function toFilter(row: {
 }
 
 /** Checks a filter's fields and its rule against the schema; parameters the rule uses are declared. */
+type CheckedFilter = Omit<SavedFilter, 'id' | 'createdAt' | 'updatedAt'>;
+
 async function checkInput(
   database: Database,
   input: FilterInput,
   base?: SavedFilter,
-): Promise<Omit<SavedFilter, 'id' | 'createdAt' | 'updatedAt'>> {
+): Promise<CheckedFilter> {
   const issues: Issue[] = [];
   const label = input.label ?? base?.label;
   if (typeof label !== 'string' || label.trim() === '' || label.length > 200) {
@@ -146,6 +139,19 @@ async function checkInput(
   };
 }
 
+/** A checked filter as the columns of its row. */
+function columnsOf(database: Database, checked: CheckedFilter) {
+  return {
+    label: checked.label,
+    description: checked.description,
+    dimension: checked.dimension,
+    rule: JSON.stringify(checked.rule),
+    parameters: JSON.stringify(checked.parameters),
+    shared: database.dialect.storedBoolean(checked.shared),
+    favorite: database.dialect.storedBoolean(checked.favorite),
+  };
+}
+
 async function labelTaken(database: Database, label: string, except?: string): Promise<void> {
   const clash = await database.db
     .selectFrom('saved_filters')
@@ -165,13 +171,7 @@ export async function createFilter(database: Database, input: FilterInput): Prom
     .insertInto('saved_filters')
     .values({
       id,
-      label: checked.label,
-      description: checked.description,
-      dimension: checked.dimension,
-      rule: JSON.stringify(checked.rule),
-      parameters: JSON.stringify(checked.parameters),
-      shared: database.kind === 'sqlite' ? Number(checked.shared) : checked.shared,
-      favorite: database.kind === 'sqlite' ? Number(checked.favorite) : checked.favorite,
+      ...columnsOf(database, checked),
       owner: null,
       created_at: now,
       updated_at: now,
@@ -201,11 +201,7 @@ export async function listFilters(
     .orderBy('label');
   if (options.dimension) query = query.where('dimension', '=', options.dimension);
   if (options.favorite !== undefined)
-    query = query.where(
-      'favorite',
-      '=',
-      database.kind === 'sqlite' ? Number(options.favorite) : options.favorite,
-    );
+    query = query.where('favorite', '=', database.dialect.storedBoolean(options.favorite));
   const rows = (await query.execute()).map(toFilter);
   const search = options.search?.toLowerCase();
   return search
@@ -222,13 +218,7 @@ export async function updateFilter(database: Database, id: string, input: Filter
   await database.db
     .updateTable('saved_filters')
     .set({
-      label: checked.label,
-      description: checked.description,
-      dimension: checked.dimension,
-      rule: JSON.stringify(checked.rule),
-      parameters: JSON.stringify(checked.parameters),
-      shared: database.kind === 'sqlite' ? Number(checked.shared) : checked.shared,
-      favorite: database.kind === 'sqlite' ? Number(checked.favorite) : checked.favorite,
+      ...columnsOf(database, checked),
       updated_at: new Date().toISOString(),
     })
     .where('id', '=', id)

@@ -21,7 +21,7 @@ export async function startImportRecord(database: Database, report: ImportReport
       table_name: report.table,
       file_name: report.fileName,
       mode: report.mode,
-      dry_run: database.kind === 'sqlite' ? Number(report.dryRun) : report.dryRun,
+      dry_run: database.dialect.storedBoolean(report.dryRun),
       status: report.status,
       rows_read: 0,
       inserted: 0,
