@@ -45,9 +45,12 @@ export async function createWorkingTable(
   // Keyed like the dimension: populations are sets, and later steps look rows up by key (NOT EXISTS…).
   const primaryKey = sql.join(keys.map((c) => sql.id(c.name)));
   await sql`CREATE TABLE ${ref} (${columns}, PRIMARY KEY (${primaryKey}))`.execute(database.db);
-  await sql`INSERT INTO ${ref} (${sql.join(all.map((c) => sql.id(c.name)))}) ${select}`.execute(database.db);
-  const counted = await sql<{ n: unknown }>`SELECT count(*) AS n FROM ${ref}`.execute(database.db);
-  return { name, dimension, columns: extra, count: Number(counted.rows[0]?.n ?? 0) };
+  // The insert's own row count: no second scan of the table to count it.
+  const inserted =
+    await sql`INSERT INTO ${ref} (${sql.join(all.map((c) => sql.id(c.name)))}) ${select}`.execute(
+      database.db,
+    );
+  return { name, dimension, columns: extra, count: Number(inserted.numAffectedRows ?? 0) };
 }
 
 /** The extra columns of a working table under an alias, for a SELECT that carries them on. */

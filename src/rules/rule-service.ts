@@ -199,15 +199,13 @@ export async function distribution(
   // Ties in frequency are listed in value order, the same on both databases: empty last, text by code point.
   const ordered =
     database.kind === 'postgres' && ref!.column.type === 'string' ? sql`${column} COLLATE "C"` : column;
-  const found = await database.read<{ value: unknown; n: unknown }>(
-    sql`SELECT ${value} AS value, count(*) AS n FROM ${scope.from()} WHERE ${where}
+  // One scan: the total of all groups is a window over the grouped rows, computed before the limit.
+  const found = await database.read<{ value: unknown; n: unknown; total: unknown }>(
+    sql`SELECT ${value} AS value, count(*) AS n, sum(count(*)) OVER () AS total FROM ${scope.from()} WHERE ${where}
       GROUP BY ${column} ORDER BY count(*) DESC, (CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END), ${ordered}
       LIMIT ${DISTRIBUTION_VALUES + 1}`.compile(database.db),
   );
-  const totals = await database.read<{ n: unknown }>(
-    sql`SELECT count(*) AS n FROM ${scope.from()} WHERE ${where}`.compile(database.db),
-  );
-  const total = Number(totals[0]?.n ?? 0);
+  const total = Number(found[0]?.total ?? 0);
   const rows = found.slice(0, DISTRIBUTION_VALUES);
   return {
     field: request.field,
