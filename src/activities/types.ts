@@ -1,7 +1,7 @@
 import type { RawBuilder } from 'kysely';
 import type { z } from 'zod';
 import type { Database } from '../db/database.ts';
-import type { ExtraColumn, WorkingTable } from '../engine/working-tables.ts';
+import type { ExtraColumn, WorkingTable, WorkingTableSource } from '../engine/working-tables.ts';
 import type { Issue } from '../errors.ts';
 import type { SqlScope } from '../rules/sql-scope.ts';
 import type { TableDef, WorkspaceSchema } from '../schema/types.ts';
@@ -47,18 +47,21 @@ export interface ExecuteContext {
   activity: string;
   /** The run's "now", in epoch milliseconds. */
   now: number;
+  /** The folder of files campaigns may load (`<BATON_DATA_DIR>/files`). */
+  filesDir: string;
   /** The working tables of the inputs, in the order the document lists them. */
   inputs: WorkingTable[];
   /** The inputs as the document names them (`activity` or `activity.port`), in the same order. */
   inputRefs: string[];
   /**
-   * Materialises `select` (the key columns of `dimension`) as the working table of output `port`.
-   * `activate: false` keeps the transition from firing (an empty segment with skip-empty, say).
+   * Materialises `source` (a SELECT of the key columns of `dimension`, then the extra `columns`; or a
+   * function writing the rows) as the working table of output `port`. `activate: false` keeps the
+   * transition from firing (an empty segment with skip-empty, say).
    */
   output(
     port: string,
     dimension: TableDef,
-    select: RawBuilder<unknown>,
+    source: WorkingTableSource,
     options?: { activate?: (count: number) => boolean; columns?: ExtraColumn[] },
   ): Promise<WorkingTable>;
   /** Hands a working table on to output `port` as it is. */

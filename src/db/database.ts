@@ -18,6 +18,8 @@ export interface Database {
   readonly dialect: SqlDialect;
   /** SQLite: the database file. PostgreSQL: the connection URL. Used to open extra connections. */
   readonly location: string;
+  /** The data folder (BATON_DATA_DIR): files loaded by campaigns, uploads. */
+  readonly dataDir: string;
   /** The PostgreSQL pool (for COPY), absent on SQLite. */
   readonly pool: pg.Pool | undefined;
   /**
@@ -110,6 +112,7 @@ export async function openDatabase(
       db,
       dialect: dialectFor('postgres'),
       location: config.databaseUrl,
+      dataDir: config.dataDir,
       pool,
       read: async <R>(query: CompiledQuery) => (await db.executeQuery<R>(query)).rows,
       close: () => db.destroy(),
@@ -126,6 +129,7 @@ export async function openDatabase(
       db,
       dialect: dialectFor('sqlite'),
       location: file,
+      dataDir: config.dataDir,
       pool: undefined,
       read: async <R>(query: CompiledQuery) =>
         reader

@@ -91,10 +91,10 @@ export async function executeRun(database: Database, run: string): Promise<void>
  * stalls the server (better-sqlite3 runs statements synchronously). A worker that dies fails the run.
  */
 function executeInWorker(database: Database, run: string): Promise<void> {
-  const config =
-    database.kind === 'sqlite'
-      ? { dataDir: path.dirname(database.location), databaseUrl: undefined }
-      : { dataDir: '', databaseUrl: database.location };
+  const config = {
+    dataDir: database.dataDir,
+    databaseUrl: database.kind === 'postgres' ? database.location : undefined,
+  };
   const worker = startWorker(new URL('./run-worker.ts', import.meta.url), { config, run });
   return new Promise<void>((resolve) => {
     let failure: string | undefined;
@@ -203,12 +203,13 @@ async function execute(
         now,
         inputs: inputs as WorkingTable[],
         inputRefs: refs,
-        async output(port, dimension, select, options = {}) {
+        filesDir: path.join(database.dataDir, 'files'),
+        async output(port, dimension, source, options = {}) {
           const table = await createWorkingTable(
             database,
             `${tablePrefix}_${++tables}`,
             dimension,
-            select,
+            source,
             options.columns,
           );
           await record(port, table);

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { requireSchema } from '../schema/store.ts';
-import { workingTableRef, type ExtraColumn } from './working-tables.ts';
+import { FILE_DIMENSION, transitionDimension, workingTableRef, type ExtraColumn } from './working-tables.ts';
 
 /**
  * Reading a run: its status with the count on every transition, the rows of a transition, its logs. Runs
@@ -91,35 +91,39 @@ export async function transitionRows(
     );
   }
   const { schema } = await requireSchema(database);
-  const dimension = schema.tables.find((t) => t.name === row.dimension);
+  const dimension = transitionDimension(schema, row.dimension ?? '');
   if (!dimension)
     throw new NotFoundError(
       `The table ${String(row.dimension)} of transition ${transition} is no longer in the workspace.`,
     );
+  const extra = JSON.parse(row.columns ?? '[]') as ExtraColumn[];
+  // A file's rows are all in the working table; a dimension's rows are its table's, by key.
+  const shown = [...dimension.columns, ...extra];
+  const working = sql`${workingTableRef(database, row.working_table)} AS w`;
   const on = sql.join(
     dimension.primaryKey.map((k) => sql`${sql.ref(`t.${k}`)} = ${sql.ref(`w.${k}`)}`),
     sql` AND `,
   );
-  const order = sql.join(dimension.primaryKey.map((k) => sql.ref(`t.${k}`)));
-  const extra = JSON.parse(row.columns ?? '[]') as ExtraColumn[];
-  const columns = [...dimension.columns.map((c) => c.name), ...extra.map((c) => c.name)];
+  const from =
+    dimension === FILE_DIMENSION
+      ? working
+      : sql`${working} JOIN ${database.dialect.dataTableRef(dimension.name)} AS t ON ${on}`;
+  const own = dimension === FILE_DIMENSION ? 'w' : 't';
+  const order = sql.join(dimension.primaryKey.map((k) => sql.ref(`${own}.${k}`)));
   const select = [
-    ...dimension.columns.map((c) => sql.ref(`t.${c.name}`)),
+    ...dimension.columns.map((c) => sql.ref(`${own}.${c.name}`)),
     ...extra.map((c) => sql.ref(`w.${c.name}`)),
   ];
   const rows = await database.read(
-    sql`SELECT ${sql.join(select)} FROM ${workingTableRef(database, row.working_table)} AS w
-      JOIN ${database.dialect.dataTableRef(dimension.name)} AS t ON ${on}
+    sql`SELECT ${sql.join(select)} FROM ${from}
       ORDER BY ${order} LIMIT ${sql.lit(page.limit)} OFFSET ${sql.lit(page.offset)}`.compile(database.db),
   );
   return {
     transition,
     count: Number(row.row_count),
-    columns,
+    columns: shown.map((c) => c.name),
     rows: rows.map((r) =>
-      Object.fromEntries(
-        [...dimension.columns, ...extra].map((c) => [c.name, database.dialect.fromDriver(c.type, r[c.name])]),
-      ),
+      Object.fromEntries(shown.map((c) => [c.name, database.dialect.fromDriver(c.type, r[c.name])])),
     ),
   };
 }
