@@ -5,7 +5,7 @@ import { saveCampaign } from '../src/campaigns/store.ts';
 import { loadDemo } from '../src/data/demo/load-demo.ts';
 import type { Database } from '../src/db/database.ts';
 import { onEachDatabase } from './databases.ts';
-import { startTestRun } from '../src/engine/run-campaign.ts';
+import { startRun } from '../src/engine/run-campaign.ts';
 import { runStatus } from '../src/engine/run-inspection.ts';
 import { sqlParam } from '../src/rules/sql-values.ts';
 import { buildApp } from '../src/server/app.ts';
@@ -165,7 +165,7 @@ async function benchDatabase(
   await saveCampaign(database, CAMPAIGN);
 
   let start = performance.now();
-  const status = await (await startTestRun(database, CAMPAIGN.id, { now: NOW })).finished;
+  const status = await (await startRun(database, CAMPAIGN.id, { now: NOW })).finished;
   const engineMs = performance.now() - start;
   if (status.status !== 'done') throw new Error(`the test run failed: ${status.error}`);
   start = performance.now();

@@ -25,10 +25,12 @@ import { createWorkingTable, workingTableRef, type WorkingTable } from './workin
  * calling process or, when started over HTTP, in a worker thread. Reading a run is run-inspection.ts;
  * schedules, live runs, durable waits and parallel branches come with the lifecycle.
  */
-export async function startTestRun(
+export async function startRun(
   database: Database,
   campaignId: string,
   options: {
+    /** `test` (the default) runs the draft without sending or saving; `live` does everything. */
+    mode?: 'test' | 'live';
     now?: number;
     /** Execute in a worker thread with its own connection, so the caller's event loop stays free. */
     inWorker?: boolean;
@@ -44,7 +46,7 @@ export async function startTestRun(
     .values({
       id: run,
       campaign_id: campaignId,
-      mode: 'test',
+      mode: options.mode ?? 'test',
       trigger: 'manual',
       status: 'running',
       document: JSON.stringify(document),
@@ -147,9 +149,9 @@ async function execute(
   now: number,
 ): Promise<void> {
   const { schema } = await requireSchema(database);
-  const { campaign_id: campaign } = await database.db
+  const { campaign_id: campaign, mode } = await database.db
     .selectFrom('runs')
-    .select('campaign_id')
+    .select(['campaign_id', 'mode'])
     .where('id', '=', run)
     .executeTakeFirstOrThrow();
   const fired = new Map<string, WorkingTable>();
@@ -197,7 +199,7 @@ async function execute(
       const ctx: ExecuteContext = {
         database,
         schema,
-        mode: 'test',
+        mode: mode === 'live' ? 'live' : 'test',
         campaign,
         activity: activity.id,
         now,

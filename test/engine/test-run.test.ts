@@ -2,7 +2,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { saveCampaign } from '../../src/campaigns/store.ts';
 import { sql } from 'kysely';
 import { purgeOldRuns } from '../../src/engine/retention.ts';
-import { startTestRun } from '../../src/engine/run-campaign.ts';
+import { startRun } from '../../src/engine/run-campaign.ts';
 import { runLogs, runStatus, transitionRows } from '../../src/engine/run-inspection.ts';
 import { workingTableRef } from '../../src/engine/working-tables.ts';
 import { sqlParam } from '../../src/rules/sql-values.ts';
@@ -90,7 +90,7 @@ describeEachDatabase('test runs', (t) => {
   }
 
   it('runs every activity and records the exact rows on every transition', async () => {
-    const { run, finished } = await startTestRun(t.database, 'engine-test', { now: HARNESS_NOW });
+    const { run, finished } = await startRun(t.database, 'engine-test', { now: HARNESS_NOW });
     const status = await finished;
     expect(status).toMatchObject({ status: 'done', error: null, mode: 'test' });
     const a = memoryRuleIds({ rule: positive });
@@ -153,7 +153,7 @@ describeEachDatabase('test runs', (t) => {
         end: { type: 'end', input: 'more' },
       },
     });
-    const { run, finished } = await startTestRun(t.database, 'engine-fail', { now: HARNESS_NOW });
+    const { run, finished } = await startRun(t.database, 'engine-fail', { now: HARNESS_NOW });
     const status = await finished;
     expect(status.status).toBe('failed');
     expect(status.error).toMatch(/^more: read-audience cannot run yet/);
@@ -184,7 +184,7 @@ describeEachDatabase('test runs', (t) => {
         'end-default': { type: 'end', input: 'choose.default' },
       },
     });
-    const { run, finished } = await startTestRun(t.database, 'engine-flow', { now: HARNESS_NOW });
+    const { run, finished } = await startRun(t.database, 'engine-flow', { now: HARNESS_NOW });
     const status = await finished;
     expect(status.status).toBe('done');
     expect(await ids(run, 'join')).toEqual(memoryRuleIds({ rule: flagged }));
@@ -203,7 +203,7 @@ describeEachDatabase('test runs', (t) => {
   });
 
   it('drops working tables after the retention, keeping counts and logs', async () => {
-    const { run, finished } = await startTestRun(t.database, 'engine-test', { now: HARNESS_NOW });
+    const { run, finished } = await startRun(t.database, 'engine-test', { now: HARNESS_NOW });
     const status = await finished;
     const finishedAt = Date.parse(status.finishedAt!);
     expect(await purgeOldRuns(t.database, { days: 5, now: finishedAt + 4 * 86_400_000 })).not.toContain(run);
@@ -240,7 +240,7 @@ describeEachDatabase('test runs', (t) => {
         'stores-only': { type: 'change-dimension', input: 'all', via: 'ref', keepUnmatched: false },
       },
     });
-    const { run, finished } = await startTestRun(t.database, 'engine-dimension', { now: HARNESS_NOW });
+    const { run, finished } = await startRun(t.database, 'engine-dimension', { now: HARNESS_NOW });
     const status = await finished;
     expect(status.status).toBe('done');
     // Many-to-one: each store once; rows 3 (no store) and 5 (store 99, absent) are unmatched.
@@ -268,7 +268,7 @@ describeEachDatabase('test runs', (t) => {
       },
     });
     const runOnce = async () => {
-      const { run, finished } = await startTestRun(t.database, 'engine-incremental', { now: HARNESS_NOW });
+      const { run, finished } = await startRun(t.database, 'engine-incremental', { now: HARNESS_NOW });
       expect((await finished).status).toBe('done');
       return ids(run, 'fresh');
     };

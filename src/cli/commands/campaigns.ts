@@ -6,7 +6,7 @@ import {
   saveCampaign,
   validateCampaign,
 } from '../../campaigns/store.ts';
-import { startTestRun } from '../../engine/run-campaign.ts';
+import { startRun } from '../../engine/run-campaign.ts';
 import { UserError } from '../../errors.ts';
 import { readYamlFile } from '../read-yaml-file.ts';
 import { withDatabase } from '../context.ts';
@@ -82,7 +82,7 @@ export function campaignCommands(program: Command): void {
       if (now !== undefined && Number.isNaN(now))
         throw new UserError(`--now takes an ISO 8601 date-time, not "${opts.now}".`);
       const status = await withDatabase(
-        async (database) => (await startTestRun(database, id, { now })).finished,
+        async (database) => (await startRun(database, id, { now })).finished,
       );
       const lines = Object.entries(status.tasks).map(([activity, state]) => {
         const counts = Object.entries(status.counts)

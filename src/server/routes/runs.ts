@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
-import { startTestRun } from '../../engine/run-campaign.ts';
+import { startRun } from '../../engine/run-campaign.ts';
 import { runLogs, runStatus, transitionRows } from '../../engine/run-inspection.ts';
 import { parseInput, queryInt } from '../validate.ts';
 
@@ -13,7 +13,7 @@ export function runRoutes(app: FastifyInstance, database: Database): void {
       request.body,
       'body',
     );
-    const { run, finished } = await startTestRun(database, (request.params as { id: string }).id, {
+    const { run, finished } = await startRun(database, (request.params as { id: string }).id, {
       now: body.now === undefined ? undefined : Date.parse(body.now),
       inWorker: true,
     });
