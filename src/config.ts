@@ -14,7 +14,12 @@ export interface BatonConfig {
   publicUrl: string;
   /** Days a run's working tables are kept for inspection (counts and logs are kept for good). */
   runRetentionDays: number;
+  /** Tasks of one run executing at the same time (independent branches). */
+  runConcurrency: number;
 }
+
+/** Independent branches of one run executing at once, unless configured. */
+export const DEFAULT_RUN_CONCURRENCY = 4;
 
 const KEYS = [
   'BATON_DATA_DIR',
@@ -23,6 +28,7 @@ const KEYS = [
   'HOST',
   'BATON_PUBLIC_URL',
   'BATON_RUN_RETENTION_DAYS',
+  'BATON_RUN_CONCURRENCY',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -69,6 +75,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!Number.isFinite(runRetentionDays) || runRetentionDays < 0) {
     throw new UserError(`BATON_RUN_RETENTION_DAYS must be a number of days ≥ 0, not "${retentionText}".`);
   }
+  const concurrencyText = get('BATON_RUN_CONCURRENCY') ?? String(DEFAULT_RUN_CONCURRENCY);
+  const runConcurrency = Number(concurrencyText);
+  if (!Number.isInteger(runConcurrency) || runConcurrency < 1 || runConcurrency > 64) {
+    throw new UserError(
+      `BATON_RUN_CONCURRENCY must be a whole number from 1 to 64, not "${concurrencyText}".`,
+    );
+  }
   return {
     dataDir: path.resolve(cwd, get('BATON_DATA_DIR') ?? '.baton'),
     databaseUrl,
@@ -76,5 +89,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host: get('HOST') ?? '127.0.0.1',
     publicUrl: get('BATON_PUBLIC_URL') ?? `http://localhost:${port}`,
     runRetentionDays,
+    runConcurrency,
   };
 }

@@ -17,7 +17,7 @@ export const alert = defineActivity({
   outputs: () => [MAIN],
   check: (_config, ctx) => passThrough(ctx, 'alert'),
   async execute(config, ctx) {
-    await ctx.log(`alert (${config.level}): ${config.title}${config.message ? ` — ${config.message}` : ''}`);
+    await ctx.alert(config);
     await ctx.forward('', ctx.inputs[0]!);
   },
 });

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
+import type { Issue } from '../errors.ts';
+import { Scope } from '../rules/scope.ts';
 import type { Channel } from '../schema/types.ts';
 import { passThrough } from './checks.ts';
-import { defineActivity, type ActivityDefinition } from './types.ts';
+import { defineActivity, type ActivityContext, type ActivityDefinition, type Population } from './types.ts';
 
 /**
  * What the four channel activities share: one input, a population of a targeting dimension that has the
@@ -14,6 +16,8 @@ export function channelActivity(options: {
   label: string;
   description: string;
   config: z.ZodType<Record<string, unknown>>;
+  /** The channel's own checks of its config against the population. */
+  check?: (config: Record<string, unknown>, population: Population, ctx: ActivityContext) => Issue[];
 }): ActivityDefinition {
   return defineActivity({
     type: options.type,
@@ -23,8 +27,14 @@ export function channelActivity(options: {
     inputs: 'one',
     config: options.config,
     outputs: () => [{ name: 'sent', label: 'sent' }],
-    check(_config, ctx) {
+    check(config, ctx) {
       const { population, issues } = passThrough(ctx, options.type);
+      issues.push(...(options.check?.(config, population, ctx) ?? []));
+      // One message per row of a one-to-many link of the recipients' table (one per booked flight…).
+      if (population.kind === 'dimension' && typeof config.perRowOf === 'string') {
+        const link = new Scope(ctx.schema, population.table).collection([config.perRowOf]);
+        if (typeof link === 'string') issues.push({ path: `${ctx.path}.perRowOf`, message: link });
+      }
       if (population.kind === 'dimension') {
         const channels = population.table.targeting?.map((c) => c.channel) ?? [];
         if (!channels.includes(options.channel)) {

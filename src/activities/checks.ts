@@ -1,11 +1,14 @@
+import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
+import type { ExtraColumn, WorkingTable } from '../engine/working-tables.ts';
 import { ValidationError, type Issue } from '../errors.ts';
-import { checkRule } from '../rules/check-rule.ts';
+import { checkRule, type RuleCheckOptions } from '../rules/check-rule.ts';
 import { checkExpression } from '../rules/expression/check.ts';
 import { ExpressionError } from '../rules/expression/syntax.ts';
 import { Scope } from '../rules/scope.ts';
+import type { SqlScope } from '../rules/sql-scope.ts';
 import type { ValueType } from '../rules/values.ts';
-import { findTable, type TableDef } from '../schema/types.ts';
+import { findTable, type ColumnType, type TableDef, type WorkspaceSchema } from '../schema/types.ts';
 import type { ActivityContext, Population } from './types.ts';
 
 /**
@@ -55,13 +58,83 @@ export function onDimension(
   return { population: { kind: 'dimension', table }, issues: checks(table) };
 }
 
-/** The population of one input, as this activity passes it on. */
+/** The population of one input, as this activity passes it on (with the columns it carries). */
 export function passThrough(ctx: ActivityContext, what: string): { population: Population; issues: Issue[] } {
   const { table, issues } = sharedDimension(ctx, what);
+  const first = ctx.inputs[0];
   return {
-    population: table ? { kind: 'dimension', table } : (ctx.inputs[0] ?? { kind: 'unknown' }),
+    population:
+      table && first?.kind !== 'dimension' ? { kind: 'dimension', table } : (first ?? { kind: 'unknown' }),
     issues,
   };
+}
+
+/**
+ * The extra columns a population carries (what enrichment added, a file's columns): none for a table's
+ * rows that no activity enriched; undefined when they are not known before the run.
+ */
+export function carriedColumns(population: Population): ExtraColumn[] | undefined {
+  if (population.kind === 'dimension') return population.columns ?? [];
+  return population.kind === 'file' ? population.columns : undefined;
+}
+
+/**
+ * A column of a population: a column it carries, or a field of its table (links allowed). Its type, what
+ * is wrong with the name, or undefined when the population's columns are not known before the run (they
+ * are checked when it runs: columnSql).
+ */
+export function populationColumn(
+  schema: WorkspaceSchema,
+  population: Population,
+  name: string,
+): { type: ColumnType } | { error: string } | undefined {
+  const carried = carriedColumns(population);
+  const column = carried?.find((c) => c.name === name);
+  if (column) return { type: column.type };
+  if (population.kind === 'dimension') {
+    const ref = new Scope(schema, population.table).field(name.split('.'));
+    if (typeof ref !== 'string') return { type: ref.column.type };
+    // A carried column is one name, never a path through links.
+    const plain = carried!.length > 0 && !name.includes('.');
+    return { error: plain ? `${ref} (nor is it among its ${columnList(carried!)})` : ref };
+  }
+  return carried && { error: `no column "${name}" (${columnList(carried)})` };
+}
+
+/** populationColumn's problem as an issue, or a type that is not one of `types`. */
+export function columnIssues(
+  ctx: ActivityContext,
+  population: Population,
+  name: string,
+  at: string,
+  types?: ValueType[],
+): Issue[] {
+  const found = populationColumn(ctx.schema, population, name);
+  const path = `${ctx.path}.${at}`;
+  if (found && 'error' in found) return [{ path, message: found.error }];
+  if (found && types && !types.includes(found.type))
+    return [{ path, message: `${name} is a ${found.type}; expected ${types.join(' or ')}` }];
+  return [];
+}
+
+function columnList(columns: ExtraColumn[]): string {
+  return `columns: ${columns.map((c) => c.name).join(', ') || 'none'}`;
+}
+
+/**
+ * A column of a working table's rows at run time, as columnIssues resolves it: a carried column under the
+ * working table's alias `w`, or a field of the dimension through `scope` (a scope over that working table).
+ */
+export function columnSql(
+  scope: SqlScope,
+  table: WorkingTable,
+  name: string,
+): { sql: RawBuilder<unknown>; type: ColumnType } {
+  const carried = table.columns.find((c) => c.name === name);
+  if (carried) return { sql: sql.ref(`w.${name}`), type: carried.type };
+  const ref = new Scope(scope.run.schema, table.dimension).field(name.split('.'));
+  if (typeof ref === 'string') throw new Error(ref);
+  return { sql: scope.column(ref), type: ref.column.type };
 }
 
 export function ruleIssues(
@@ -69,10 +142,11 @@ export function ruleIssues(
   table: TableDef | undefined,
   rule: unknown,
   at: string,
+  options?: RuleCheckOptions,
 ): Issue[] {
   if (!table || rule === undefined) return [];
   try {
-    checkRule(ctx.schema, table, rule);
+    checkRule(ctx.schema, table, rule, options);
     return [];
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;

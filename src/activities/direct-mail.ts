@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { channelActivity } from './channel.ts';
+import { columnIssues } from './checks.ts';
 
 export const directMail = channelActivity({
   type: 'direct-mail',
@@ -13,4 +14,9 @@ export const directMail = channelActivity({
     /** The folder under the data folder the file is written to. */
     folder: z.string().min(1).default('direct-mail'),
   }),
+  // Fields of the recipients' table, or columns the rows carry (what enrichment added).
+  check: (config, population, ctx) =>
+    (config.columns as string[]).flatMap((column, i) =>
+      columnIssues(ctx, population, column, `columns[${i}]`),
+    ),
 });

@@ -18,9 +18,8 @@ export const end = defineActivity({
   }),
   outputs: () => [],
   check: (_config, ctx) => ({ population: ctx.inputs[0] ?? { kind: 'unknown' }, issues: [] }),
-  // Signals to other campaigns come with schedules (signal triggers); an end without one has nothing to do.
+  // The signal is recorded for the other campaign's signal schedule to consume (not in test runs).
   async execute(config, ctx) {
-    if (config.signal)
-      await ctx.log(`would signal campaign ${config.signal.campaign} (signals are not sent yet)`);
+    if (config.signal) await ctx.signal(config.signal.campaign, config.signal.parameters);
   },
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { saveAudience as save } from '../audiences/store.ts';
 import { passThrough } from './checks.ts';
 import { defineActivity, MAIN } from './types.ts';
 
@@ -13,8 +14,23 @@ export const saveAudience = defineActivity({
   outputs: () => [MAIN],
   check: (_config, ctx) => passThrough(ctx, 'save-audience'),
   async execute(config, ctx) {
+    const input = ctx.inputs[0]!;
     if (ctx.mode === 'test') await ctx.log(`test run: audience "${config.audience}" is not saved`);
-    else throw new Error('saving audiences is not available yet');
-    await ctx.forward('', ctx.inputs[0]!);
+    else {
+      // The context does not name the run; the input's working table was recorded by exactly this run.
+      const { run_id: run } = await ctx.database.db
+        .selectFrom('run_transitions')
+        .select('run_id')
+        .where('working_table', '=', input.name)
+        .executeTakeFirstOrThrow();
+      const count = await save(
+        ctx.database,
+        config.audience,
+        { campaign: ctx.campaign, activity: ctx.activity, run },
+        input,
+      );
+      await ctx.log(`audience "${config.audience}" saved: ${count} rows of ${input.dimension.name}`);
+    }
+    await ctx.forward('', input);
   },
 });

@@ -3,11 +3,18 @@ import { checkExpression } from '../rules/expression/check.ts';
 import { evaluateExpression } from '../rules/expression/evaluate.ts';
 import { Scope } from '../rules/scope.ts';
 import type { Value } from '../rules/values.ts';
+import type { TableDef } from '../schema/types.ts';
 import { expressionIssues, label, passThrough } from './checks.ts';
 import { defineActivity, type PortDef } from './types.ts';
 
 /** Variables a test condition may read besides the run's own: the population's count. */
 export const TEST_VARIABLES = { recCount: 'integer' } as const;
+
+/**
+ * What a condition is checked against: a test looks at the population as a whole (its count, the
+ * variables), so there is no row whose fields or links it could name.
+ */
+const NO_ROW: TableDef = { name: 'the test', primaryKey: [], columns: [], links: [] };
 
 /** Sends the population down the first branch whose condition holds (on its count and variables). */
 export const test = defineActivity({
@@ -38,11 +45,21 @@ export const test = defineActivity({
           message: `branch "${c.label}" is named twice`,
         });
       }
+      const at = `conditions[${i}].when`;
+      const options = { variables: TEST_VARIABLES, type: 'boolean' } as const;
+      const rowless = expressionIssues(ctx, NO_ROW, c.when, at, options);
+      if (rowless.length === 0) return;
+      // What is wrong besides naming the rows' fields is said as for any expression over the table.
+      const withRows = table ? expressionIssues(ctx, table, c.when, at, options) : rowless;
       issues.push(
-        ...expressionIssues(ctx, table, c.when, `conditions[${i}].when`, {
-          variables: TEST_VARIABLES,
-          type: 'boolean',
-        }),
+        ...(withRows.length > 0
+          ? withRows
+          : [
+              {
+                path: `${ctx.path}.${at}`,
+                message: `a test's condition is on the population count and variables (vars.recCount…), not on the fields of its rows (${table!.name})`,
+              },
+            ]),
       );
     });
     return { population, issues };
@@ -50,7 +67,7 @@ export const test = defineActivity({
   /** The population goes down the first branch whose condition holds, or the default one. */
   async execute(config, ctx) {
     const input = ctx.inputs[0]!;
-    const scope = new Scope(ctx.schema, input.dimension);
+    const scope = new Scope(ctx.schema, NO_ROW);
     const variables: Record<string, Value> = { recCount: input.count };
     const context = {
       now: ctx.now,

@@ -1,6 +1,7 @@
 import type { RawBuilder } from 'kysely';
 import type { z } from 'zod';
 import type { Database } from '../db/database.ts';
+import type { LogFields } from '../engine/run-log.ts';
 import type { ExtraColumn, WorkingTable, WorkingTableSource } from '../engine/working-tables.ts';
 import type { Issue } from '../errors.ts';
 import type { SqlScope } from '../rules/sql-scope.ts';
@@ -14,14 +15,22 @@ import type { TableDef, WorkspaceSchema } from '../schema/types.ts';
  */
 export type ActivityCategory = 'targeting' | 'flow' | 'channel';
 
-/** How many inbound transitions an activity takes. */
-export type InputArity = 'none' | 'one' | 'many' | 'optional';
+/**
+ * How many inbound transitions an activity takes: `one-or-many` is one `input`, or a list of `inputs` of
+ * which one is the primary (an enrichment that joins other working tables to its population).
+ */
+export type InputArity = 'none' | 'one' | 'many' | 'optional' | 'one-or-many';
 
 /**
  * The population on a transition: rows of a table of the workspace (a dimension), rows of a loaded file
- * (no dimension yet), or unknown until run time (an audience saved by another campaign).
+ * (no dimension yet), or unknown until run time (an audience not saved yet). `columns` are the
+ * extra columns the rows carry (what enrichment added, a file's columns): for a table's rows, none when
+ * absent; for a file's, not known before the run when absent.
  */
-export type Population = { kind: 'dimension'; table: TableDef } | { kind: 'file' } | { kind: 'unknown' };
+export type Population =
+  | { kind: 'dimension'; table: TableDef; columns?: ExtraColumn[] }
+  | { kind: 'file'; columns?: ExtraColumn[] }
+  | { kind: 'unknown' };
 
 export interface PortDef {
   /** '' for the main output (named by the activity id alone), otherwise `activity.port`. */
@@ -33,11 +42,15 @@ export interface ActivityContext {
   schema: WorkspaceSchema;
   /** The populations of the activity's inputs, in the order the document lists them. */
   inputs: Population[];
+  /** The inputs as the document names them (`activity` or `activity.port`), in the same order. */
+  inputRefs: string[];
   /** Where this activity's config sits in the document, for issue paths (`activities.by-tier`). */
   path: string;
+  /** The saved audiences: name → the table their rows are of (read-audience's population). */
+  audiences?: ReadonlyMap<string, string>;
 }
 
-/** What an activity sees when it runs (src/engine/run-campaign.ts provides it). */
+/** What an activity sees when it runs (src/engine/task-context.ts provides it). */
 export interface ExecuteContext {
   database: Database;
   schema: WorkspaceSchema;
@@ -70,7 +83,17 @@ export interface ExecuteContext {
   rule(table: TableDef, rule: unknown, over?: WorkingTable): { scope: SqlScope; where: RawBuilder<unknown> };
   /** The working table's reference in SQL. */
   ref(table: WorkingTable): RawBuilder<unknown>;
-  log(message: string): Promise<void>;
+  log(message: string, fields?: LogFields): Promise<void>;
+  /**
+   * Holds the task until `at(now)` on the run's clock (a durable timer: the time is computed once, stored,
+   * and kept across restarts). Returns when it is due; otherwise the task is parked as `waiting` and
+   * executed again when the time comes, so code after this call runs only once the wait is over.
+   */
+  waitUntil(at: (now: number) => number): Promise<void>;
+  /** Records an alert on the run and hands it to the configured notifier. */
+  alert(alert: { level: 'info' | 'warning' | 'error'; title: string; message?: string }): Promise<void>;
+  /** Sends a signal with parameters to another campaign (consumed by its signal schedule). */
+  signal(campaign: string, parameters: Record<string, unknown>): Promise<void>;
 }
 
 export interface CheckResult {

@@ -28,10 +28,18 @@ export const wait = defineActivity({
     }),
   outputs: () => [MAIN],
   check: (_config, ctx) => passThrough(ctx, 'wait'),
-  // Durable timers belong to live runs; a test run shows what comes after a wait without waiting.
-  async execute(_config, ctx) {
-    if (ctx.mode !== 'test') throw new Error('waits in live runs are not available yet');
-    await ctx.log('test run: the wait is not observed');
+  // A test run shows what comes after a wait without waiting; a live run holds the population on a
+  // durable timer, counted from when the wait starts.
+  async execute(config, ctx) {
+    if (ctx.mode === 'test') await ctx.log('test run: the wait is not observed');
+    else {
+      const { duration, until } = config;
+      await ctx.waitUntil((now) =>
+        duration
+          ? now + ((duration.days * 24 + duration.hours) * 60 + duration.minutes) * 60_000
+          : Date.parse(until!),
+      );
+    }
     await ctx.forward('', ctx.inputs[0]!);
   },
 });

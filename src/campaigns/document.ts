@@ -24,7 +24,7 @@ export const SCHEDULE_FREQUENCIES = [
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 const TOP_KEYS = ['id', 'name', 'description', 'tags', 'schedule', 'activities', 'layout'];
-const COMMON_KEYS = ['type', 'label', 'description', 'input', 'inputs', 'disabled'];
+const COMMON_KEYS = ['type', 'label', 'description', 'input', 'inputs', 'disabled', 'pause'];
 
 export interface CheckedActivity {
   id: string;
@@ -38,6 +38,8 @@ export interface CheckedActivity {
   /** Outputs that carry another population than `population`. */
   ports: Record<string, Population> | undefined;
   disabled: boolean;
+  /** A breakpoint: the run stops before this activity, keeping its inputs, until it is resumed. */
+  pause: boolean;
 }
 
 export interface CheckedCampaign {
@@ -55,8 +57,15 @@ function describePopulation(population: Population): string {
   return population.kind === 'dimension' ? population.table.name : population.kind;
 }
 
-/** Checks a campaign document; throws a ValidationError listing every problem, or returns the graph. */
-export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCampaign {
+/**
+ * Checks a campaign document; throws a ValidationError listing every problem, or returns the graph.
+ * `audiences` (name → table) are the saved audiences read-audience activities may read.
+ */
+export function checkCampaign(
+  schema: WorkspaceSchema,
+  raw: unknown,
+  audiences: ReadonlyMap<string, string> = new Map(),
+): CheckedCampaign {
   const issues: Issue[] = [];
   const add = (path: string, message: string) => void issues.push({ path, message });
   if (!isRecord(raw))
@@ -106,7 +115,12 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
   // Each activity on its own: its id, type, config and the shape of its inputs.
   const parsed = new Map<
     string,
-    Omit<CheckedActivity, 'population' | 'ports'> & { inputRefs: string[]; configValid: boolean }
+    Omit<CheckedActivity, 'population' | 'ports'> & {
+      inputRefs: string[];
+      /** The key the document lists the inputs under, for issue paths. */
+      inputsKey: 'input' | 'inputs';
+      configValid: boolean;
+    }
   >();
   let channels = 0;
   for (const id of ids) {
@@ -141,7 +155,9 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
     }
     const inputRefs: string[] = [];
     const { input, inputs } = doc;
-    const wantsMany = definition.inputs === 'many';
+    // An activity that takes one input or several reads `inputs` when the document lists them.
+    const wantsMany =
+      definition.inputs === 'many' || (definition.inputs === 'one-or-many' && inputs !== undefined);
     if (definition.inputs === 'none' && (input !== undefined || inputs !== undefined))
       add(`${path}.input`, `${definition.type} takes no input`);
     if (wantsMany) {
@@ -156,11 +172,12 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
       if (input !== undefined && typeof input !== 'string')
         add(`${path}.input`, 'expected an activity id, or activity.port');
       else if (typeof input === 'string') inputRefs.push(input);
-      else if (definition.inputs === 'one')
+      else if (definition.inputs === 'one' || definition.inputs === 'one-or-many')
         add(`${path}.input`, `${definition.type} needs an input: the activity whose population it takes`);
     }
-    if (doc.disabled !== undefined && typeof doc.disabled !== 'boolean')
-      add(`${path}.disabled`, 'expected true or false');
+    for (const flag of ['disabled', 'pause'] as const)
+      if (doc[flag] !== undefined && typeof doc[flag] !== 'boolean')
+        add(`${path}.${flag}`, 'expected true or false');
     if (doc.label !== undefined && typeof doc.label !== 'string') add(`${path}.label`, 'expected text');
     parsed.set(id, {
       id,
@@ -169,8 +186,10 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
       config: result.success ? result.data : config,
       inputs: [],
       inputRefs,
+      inputsKey: wantsMany ? 'inputs' : 'input',
       outputs: result.success ? definition.outputs(result.data) : [],
       disabled: doc.disabled === true,
+      pause: doc.pause === true,
       configValid: result.success,
     });
   }
@@ -182,7 +201,7 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
 
   // Inputs resolve to outputs that exist.
   for (const activity of parsed.values()) {
-    const field = activity.definition.inputs === 'many' ? 'inputs' : 'input';
+    const field = activity.inputsKey;
     activity.inputRefs.forEach((ref, i) => {
       const at = `activities.${activity.id}.${field}${field === 'inputs' ? `[${i}]` : ''}`;
       const dot = ref.indexOf('.');
@@ -249,7 +268,13 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
     });
     // A config that does not have its shape is already reported; its meaning cannot be checked.
     const result = activity.configValid
-      ? activity.definition.check(activity.config, { schema, inputs, path: `activities.${id}` })
+      ? activity.definition.check(activity.config, {
+          schema,
+          inputs,
+          inputRefs: activity.inputs.map((i) => (i.port ? `${i.activity}.${i.port}` : i.activity)),
+          path: `activities.${id}`,
+          audiences,
+        })
       : { population: { kind: 'unknown' as const }, issues: [] };
     issues.push(...result.issues);
     checked.set(id, {
@@ -260,6 +285,7 @@ export function checkCampaign(schema: WorkspaceSchema, raw: unknown): CheckedCam
       inputs: activity.inputs,
       outputs: activity.outputs,
       disabled: activity.disabled,
+      pause: activity.pause,
       population: result.population,
       ports: 'ports' in result ? result.ports : undefined,
     });

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import { stringify } from 'yaml';
+import { audienceDimensions } from '../audiences/store.ts';
 import type { Database } from '../db/database.ts';
 import type { BatonTables } from '../db/tables.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
@@ -40,7 +41,7 @@ function summary(row: CampaignRow): CampaignSummary {
 
 export async function validateCampaign(database: Database, raw: unknown): Promise<CheckedCampaign> {
   const { schema } = await requireSchema(database);
-  return checkCampaign(schema, raw);
+  return checkCampaign(schema, raw, await audienceDimensions(database));
 }
 
 /** Creates or replaces a draft campaign from its document; returns whether it was created. */

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { audiencesCommand } from './commands/audiences.ts';
 import { demoCommand } from './commands/demo.ts';
 import { importCommand } from './commands/import.ts';
 import { campaignCommands } from './commands/campaigns.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   demoCommand(program);
   rulesCommand(program);
   campaignCommands(program);
+  audiencesCommand(program);
   return program;
 }
 

@@ -74,7 +74,7 @@ export interface BatonTables {
     mode: string;
     /** manual | schedule | signal */
     trigger: string;
-    /** running | done | failed | stopped */
+    /** running | waiting | pausing | paused | stopping | stopped | done | failed */
     status: string;
     /** The campaign document the run executes, as JSON. */
     document: string;
@@ -85,6 +85,9 @@ export interface BatonTables {
     finished_at: string | null;
     /** When the working tables were dropped after the retention. */
     purged_at: string | null;
+    /** The process executing the run, and until when (epoch ms) its claim holds. */
+    lease_owner: string | null;
+    lease_until: number | null;
   };
   run_tasks: {
     run_id: string;
@@ -94,6 +97,11 @@ export interface BatonTables {
     error: string | null;
     started_at: string | null;
     finished_at: string | null;
+    /** A waiting task's wake-up time (epoch ms, on the run's clock). */
+    wake_at: number | null;
+    /** A breakpoint (`pause: true`) that a resume let through. */
+    released: Generated<boolean | number>;
+    attempts: Generated<number>;
   };
   run_transitions: {
     run_id: string;
@@ -105,6 +113,8 @@ export interface BatonTables {
     row_count: number;
     /** The columns beyond the dimension's keys, as JSON [{ name, type }]. */
     columns: string | null;
+    /** Whether the transition fired (a skip-empty segment is recorded but does not fire). */
+    fired: Generated<boolean | number>;
     created_at: string;
   };
   run_logs: {
@@ -113,7 +123,19 @@ export interface BatonTables {
     activity: string | null;
     level: string;
     message: string;
+    /** Structured fields as JSON ({ rows, ms, port… }). */
+    fields: string | null;
     at: string;
+  };
+  campaign_signals: {
+    id: Generated<number>;
+    campaign_id: string;
+    /** The signal's parameters as JSON. */
+    parameters: string;
+    source_run: string;
+    source_activity: string;
+    created_at: string;
+    consumed_at: string | null;
   };
   incremental_marks: {
     campaign_id: string;
@@ -123,5 +145,22 @@ export interface BatonTables {
     /** The latest value (epoch ms) of the date-time field the query has returned. */
     mark_ms: number;
     updated_at: string;
+  };
+  audiences: {
+    id: string;
+    /** The save-audience activity's `audience`: unique across campaigns. */
+    name: string;
+    /** The workspace table the members are rows of. */
+    dimension: string;
+    /** The members' columns beyond the dimension's keys, as JSON [{ name, type }]. */
+    columns: string;
+    row_count: number;
+    /** The campaign and save-audience activity that own the name, and the live run that last saved it. */
+    campaign_id: string;
+    activity: string;
+    run_id: string;
+    /** The generated name of the table holding the members (src/audiences/store.ts places it). */
+    members_table: string;
+    saved_at: string;
   };
 }

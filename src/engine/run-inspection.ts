@@ -2,11 +2,11 @@ import { sql } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { requireSchema } from '../schema/store.ts';
-import { FILE_DIMENSION, transitionDimension, workingTableRef, type ExtraColumn } from './working-tables.ts';
+import { keyedTableRows, transitionDimension, workingTableRef, type ExtraColumn } from './working-tables.ts';
 
 /**
  * Reading a run: its status with the count on every transition, the rows of a transition, its logs. Runs
- * are written by run-campaign.ts; everything here only reads, so the API can answer while a run goes on.
+ * are written by run-driver.ts; everything here only reads, so the API can answer while a run goes on.
  */
 export type TaskState =
   'pending' | 'running' | 'waiting' | 'paused' | 'needs-confirmation' | 'done' | 'failed' | 'skipped';
@@ -97,47 +97,63 @@ export async function transitionRows(
       `The table ${String(row.dimension)} of transition ${transition} is no longer in the workspace.`,
     );
   const extra = JSON.parse(row.columns ?? '[]') as ExtraColumn[];
-  // A file's rows are all in the working table; a dimension's rows are its table's, by key.
-  const shown = [...dimension.columns, ...extra];
-  const working = sql`${workingTableRef(database, row.working_table)} AS w`;
-  const on = sql.join(
-    dimension.primaryKey.map((k) => sql`${sql.ref(`t.${k}`)} = ${sql.ref(`w.${k}`)}`),
-    sql` AND `,
-  );
-  const from =
-    dimension === FILE_DIMENSION
-      ? working
-      : sql`${working} JOIN ${database.dialect.dataTableRef(dimension.name)} AS t ON ${on}`;
-  const own = dimension === FILE_DIMENSION ? 'w' : 't';
-  const order = sql.join(dimension.primaryKey.map((k) => sql.ref(`${own}.${k}`)));
-  const select = [
-    ...dimension.columns.map((c) => sql.ref(`${own}.${c.name}`)),
-    ...extra.map((c) => sql.ref(`w.${c.name}`)),
-  ];
-  const rows = await database.read(
-    sql`SELECT ${sql.join(select)} FROM ${from}
-      ORDER BY ${order} LIMIT ${sql.lit(page.limit)} OFFSET ${sql.lit(page.offset)}`.compile(database.db),
-  );
+  const ref = workingTableRef(database, row.working_table);
   return {
     transition,
     count: Number(row.row_count),
-    columns: shown.map((c) => c.name),
-    rows: rows.map((r) =>
-      Object.fromEntries(shown.map((c) => [c.name, database.dialect.fromDriver(c.type, r[c.name])])),
-    ),
+    ...(await keyedTableRows(database, ref, dimension, extra, page)),
   };
 }
 
+export const LOG_LEVELS = ['debug', 'info', 'warning', 'error'] as const;
+
+export interface RunLogLine {
+  id: number;
+  activity: string | null;
+  level: string;
+  message: string;
+  fields: Record<string, unknown>;
+  at: string;
+}
+
+/**
+ * A run's log lines, oldest first: at `level` or above (info by default: a task's start is debug), of
+ * one activity, containing a text (case-insensitive), after a line id (to follow a run as it goes).
+ */
 export async function runLogs(
   database: Database,
   run: string,
-): Promise<Array<{ activity: string | null; level: string; message: string; at: string }>> {
+  filter: {
+    level?: (typeof LOG_LEVELS)[number];
+    activity?: string;
+    text?: string;
+    after?: number;
+    limit?: number;
+  } = {},
+): Promise<RunLogLine[]> {
   await runStatus(database, run);
-  const rows = await database.db
+  const levels = LOG_LEVELS.slice(LOG_LEVELS.indexOf(filter.level ?? 'info'));
+  let query = database.db
     .selectFrom('run_logs')
-    .select(['activity', 'level', 'message', 'at'])
+    .select(['id', 'activity', 'level', 'message', 'fields', 'at'])
     .where('run_id', '=', run)
+    .where('level', 'in', levels);
+  if (filter.activity !== undefined) query = query.where('activity', '=', filter.activity);
+  if (filter.after !== undefined) query = query.where('id', '>', filter.after);
+  if (filter.text !== undefined) {
+    const pattern = `%${filter.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(sql`lower(${sql.ref('message')})`, 'like', sql`${pattern} ESCAPE '\\'`);
+  }
+  const rows = await query
     .orderBy('id')
+    .limit(filter.limit ?? 1000)
     .execute();
-  return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    activity: r.activity,
+    level: r.level,
+    message: r.message,
+    fields: JSON.parse(r.fields ?? '{}') as Record<string, unknown>,
+    at: new Date(r.at).toISOString(),
+  }));
 }

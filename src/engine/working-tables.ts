@@ -57,7 +57,27 @@ export async function createWorkingTable(
   source: WorkingTableSource,
   extra: ExtraColumn[] = [],
 ): Promise<WorkingTable> {
-  const ref = workingTableRef(database, name);
+  try {
+    const count = await createKeyedTable(database, workingTableRef(database, name), dimension, source, extra);
+    return { name, dimension, columns: extra, count };
+  } catch (error) {
+    // A table whose filling failed is recorded nowhere: drop it now or nothing ever would.
+    await dropWorkingTable(database, name);
+    throw error;
+  }
+}
+
+/**
+ * Creates the table `ref` holding keys of `dimension` and the `extra` columns, fills it from `source` and
+ * returns its row count. Working tables and the members of saved audiences are both made this way.
+ */
+export async function createKeyedTable(
+  database: Database,
+  ref: RawBuilder<unknown>,
+  dimension: TableDef,
+  source: WorkingTableSource,
+  extra: ExtraColumn[] = [],
+): Promise<number> {
   const keys = dimension.primaryKey.map((k) => dimension.columns.find((c) => c.name === k)!);
   const all = [...keys, ...extra];
   const columns = sql.join(
@@ -66,13 +86,53 @@ export async function createWorkingTable(
   // Keyed like the dimension: populations are sets, and later steps look rows up by key (NOT EXISTS…).
   const primaryKey = sql.join(keys.map((c) => sql.id(c.name)));
   await sql`CREATE TABLE ${ref} (${columns}, PRIMARY KEY (${primaryKey}))`.execute(database.db);
-  if (typeof source === 'function') return { name, dimension, columns: extra, count: await source(ref, all) };
+  if (typeof source === 'function') return source(ref, all);
   // The insert's own row count: no second scan of the table to count it.
   const inserted =
     await sql`INSERT INTO ${ref} (${sql.join(all.map((c) => sql.id(c.name)))}) ${source}`.execute(
       database.db,
     );
-  return { name, dimension, columns: extra, count: Number(inserted.numAffectedRows ?? 0) };
+  return Number(inserted.numAffectedRows ?? 0);
+}
+
+/**
+ * A page of the rows of a keyed table (a working table, an audience's members) as the population's
+ * columns, in key order: a dimension's rows are read from its customer table by key (rows deleted from it
+ * since are not shown), a file's rows are all in the keyed table; the `extra` columns follow.
+ */
+export async function keyedTableRows(
+  database: Database,
+  ref: RawBuilder<unknown>,
+  dimension: TableDef,
+  extra: ExtraColumn[],
+  page: { limit: number; offset: number },
+): Promise<{ columns: string[]; rows: Array<Record<string, unknown>> }> {
+  const shown = [...dimension.columns, ...extra];
+  const keyed = sql`${ref} AS w`;
+  const on = sql.join(
+    dimension.primaryKey.map((k) => sql`${sql.ref(`t.${k}`)} = ${sql.ref(`w.${k}`)}`),
+    sql` AND `,
+  );
+  const from =
+    dimension === FILE_DIMENSION
+      ? keyed
+      : sql`${keyed} JOIN ${database.dialect.dataTableRef(dimension.name)} AS t ON ${on}`;
+  const own = dimension === FILE_DIMENSION ? 'w' : 't';
+  const order = sql.join(dimension.primaryKey.map((k) => sql.ref(`${own}.${k}`)));
+  const select = [
+    ...dimension.columns.map((c) => sql.ref(`${own}.${c.name}`)),
+    ...extra.map((c) => sql.ref(`w.${c.name}`)),
+  ];
+  const rows = await database.read(
+    sql`SELECT ${sql.join(select)} FROM ${from}
+      ORDER BY ${order} LIMIT ${sql.lit(page.limit)} OFFSET ${sql.lit(page.offset)}`.compile(database.db),
+  );
+  return {
+    columns: shown.map((c) => c.name),
+    rows: rows.map((r) =>
+      Object.fromEntries(shown.map((c) => [c.name, database.dialect.fromDriver(c.type, r[c.name])])),
+    ),
+  };
 }
 
 /** The extra columns of a working table under an alias, for a SELECT that carries them on. */

@@ -23,6 +23,11 @@ import { comparisonType, MAX_DATETIME, MIN_DATETIME, type Value, type ValueType 
 export interface RuleCheckOptions {
   /** Declared parameters (a saved filter's, a signal's variables) with their types. */
   parameters?: RuleParameters;
+  /**
+   * Only the declared parameters exist (a reconciliation's, which are the loaded file's columns); the
+   * text says what they are, for the message about any other (`the file's columns`).
+   */
+  closed?: string;
 }
 
 export interface CheckedRuleResult {
@@ -94,6 +99,7 @@ class RuleChecker {
   constructor(
     private readonly schema: WorkspaceSchema,
     declared: RuleParameters,
+    private readonly closed: string | undefined,
   ) {
     this.parameters = { ...declared };
   }
@@ -345,6 +351,11 @@ class RuleChecker {
         if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
           return this.add(`${path}.param`, 'expected a parameter name (letters, digits, _)');
         const declared = this.parameters[name];
+        if (!declared && this.closed !== undefined)
+          return this.add(
+            `${path}.param`,
+            `no parameter ${name} among ${this.closed}: ${Object.keys(this.parameters).join(', ')}`,
+          );
         if (declared && !comparisonType(declared, type))
           return this.add(
             `${path}.param`,
@@ -389,7 +400,7 @@ export function checkRule(
   raw: unknown,
   options: RuleCheckOptions = {},
 ): CheckedRuleResult {
-  const checker = new RuleChecker(schema, options.parameters ?? {});
+  const checker = new RuleChecker(schema, options.parameters ?? {}, options.closed);
   const rule = checker.check(raw, new Scope(schema, dimension), 'rule');
   if (!rule || checker.issues.length > 0) throw new ValidationError('The rule', checker.issues);
   return { rule, dimension, parameters: checker.parameters };

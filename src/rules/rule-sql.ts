@@ -52,13 +52,16 @@ function operandSql(operand: Operand, scope: SqlScope, againstColumn: boolean): 
       );
     case 'value':
       return constant(operand.value, operand.type, scope, againstColumn);
-    case 'param':
+    case 'param': {
+      const column = scope.run.parameterColumns?.[operand.name];
+      if (column) return widenSql(column, operand.declared, operand.type, scope.run.dialect.kind);
       return constant(
         widen(parameterValue(scope, operand.name), operand.declared, operand.type),
         operand.type,
         scope,
         againstColumn,
       );
+    }
     case 'expr':
       return expressionSql(operand.expr, scope.expressionContext());
     case 'aggregate':
@@ -97,7 +100,7 @@ function usesThresholds(
     left.value !== undefined &&
     left.fn.rounds?.(left.value.type) === true &&
     ['eq', 'gt', 'gte', 'lt', 'lte', 'between', 'in'].includes(rule.base) &&
-    rule.values.every((v) => v.kind === 'value' || v.kind === 'param')
+    rule.values.every((v) => isConstant(v, scope))
   );
 }
 
@@ -122,9 +125,17 @@ function thresholdsSql(rule: Compare, scope: SqlScope, raw: RawBuilder<unknown>)
   }
 }
 
+/** A literal, or a parameter bound to a value (not one standing for a column: SqlRunContext.parameterColumns). */
+function isConstant(operand: Operand, scope: SqlScope): boolean {
+  return (
+    operand.kind === 'value' ||
+    (operand.kind === 'param' && scope.run.parameterColumns?.[operand.name] === undefined)
+  );
+}
+
 function constantValue(operand: Operand, scope: SqlScope): Value | undefined {
   if (operand.kind === 'value') return operand.value;
-  if (operand.kind === 'param') return parameterValue(scope, operand.name);
+  if (operand.kind === 'param' && isConstant(operand, scope)) return parameterValue(scope, operand.name);
   return undefined;
 }
 
@@ -145,7 +156,7 @@ function aggregateByGroupsSql(
   const left = rule.left;
   if (left.kind !== 'aggregate' || left.collection.links.length > 0 || left.collection.link.on.length !== 1)
     return undefined;
-  if (!rule.values.every((v) => v.kind === 'value' || v.kind === 'param')) return undefined;
+  if (!rule.values.every((v) => isConstant(v, scope))) return undefined;
   const values = rule.values.map((v) => constantValue(v, scope)!);
   const empty = left.fn.evaluate([], left.value?.type);
   const emptyPasses =
@@ -183,6 +194,9 @@ function positiveSql(
   left: RawBuilder<unknown>,
   againstColumn: boolean,
 ): RawBuilder<unknown> {
+  // SQLite matches `like` with GLOB, whose pattern is rewritten from the literal one before binding.
+  if (rule.base === 'like' && !isConstant(rule.values[0]!, scope))
+    throw new UserError(`like takes a fixed pattern; a parameter standing for a column cannot be one`);
   return operatorSql({
     kind: scope.run.dialect.kind,
     base: rule.base,
@@ -206,7 +220,7 @@ function compareSql(rule: Compare, scope: SqlScope, negated: boolean): RawBuilde
   if (!negated) return positive;
   if (rule.base === 'isEmpty') return sql`NOT ${positive}`;
   // With constant values the positive form is NULL only for an empty column: the complement adds those rows.
-  if (plainColumn && rule.values.every((v) => v.kind === 'value' || v.kind === 'param')) {
+  if (plainColumn && rule.values.every((v) => isConstant(v, scope))) {
     return sql`(NOT (${positive}) OR ${left} IS NULL)`;
   }
   return sql`NOT COALESCE(${positive}, FALSE)`;

@@ -21,6 +21,12 @@ export interface SqlRunContext {
   now: number;
   /** Values of run variables and saved-filter parameters. */
   variables: Record<string, Value>;
+  /**
+   * Parameters that stand for a column of another table of the statement rather than for a value (a
+   * loaded file's row, which a reconciliation matches rows with): compiled as that column, of the
+   * parameter's declared type, in the table's stored form.
+   */
+  parameterColumns?: Record<string, RawBuilder<unknown>>;
 }
 
 export class SqlScope {
@@ -154,7 +160,8 @@ export class SqlScope {
       now: () => this.param(this.run.now, 'datetime'),
       field: (ref) => this.column(ref),
       window: (node) => this.window(node),
-      variable: (name, type) => this.param(this.run.variables[name] ?? null, type),
+      variable: (name, type) =>
+        this.run.parameterColumns?.[name] ?? this.param(this.run.variables[name] ?? null, type),
       subquery: (node, select) => {
         const { scope, correlation } = this.child(node.collection);
         const value = select(scope.expressionContext());

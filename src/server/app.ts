@@ -4,8 +4,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { BatonConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import { Engine } from '../engine/engine.ts';
 import { loadSchema } from '../schema/store.ts';
 import { registerErrorHandler } from './errors.ts';
+import { audienceRoutes } from './routes/audiences.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -22,7 +24,7 @@ export interface AppOptions {
 
 export async function buildApp(
   database: Database,
-  config: Pick<BatonConfig, 'dataDir'>,
+  config: Pick<BatonConfig, 'dataDir'> & Partial<Pick<BatonConfig, 'runConcurrency'>>,
   options: AppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
@@ -58,7 +60,13 @@ export async function buildApp(
   schemaRoutes(app, database);
   ruleRoutes(app, database);
   campaignRoutes(app, database);
-  runRoutes(app, database);
+  // Runs execute in worker threads; the sweep wakes runs whose waits are due and takes over runs whose
+  // process died.
+  const engine = new Engine(database, { inWorker: true, concurrency: config.runConcurrency });
+  engine.startSweeping(2_000, (error) => app.log.error({ error }, 'sweeping runs failed'));
+  app.addHook('onClose', () => engine.close());
+  runRoutes(app, database, engine);
+  audienceRoutes(app, database);
   tableRoutes(app, database, path.join(config.dataDir, 'uploads'));
   return app;
 }

@@ -18,3 +18,10 @@ export const queryFlag = z
   .transform((v) => v === '' || v === 'true' || v === '1' || v === 'yes');
 
 export const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** `?limit=&offset=`: a page of rows (50 by default, at most `max`). */
+export const pageQuery = (max: number) =>
+  z.object({
+    limit: queryInt(1, max).default(50),
+    offset: queryInt(0, Number.MAX_SAFE_INTEGER).default(0),
+  });

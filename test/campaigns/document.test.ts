@@ -137,6 +137,37 @@ describe('campaign documents', () => {
     ]);
   });
 
+  it('checks channel targets, direct-mail columns and that test conditions name no row fields', () => {
+    const mail = { type: 'email', input: 'a', subject: 's', html: 'h' };
+    expect(
+      problems(
+        withActivities({
+          a: audience,
+          rich: { type: 'enrich', input: 'a', attributes: [{ name: 'age', expr: 'YearsOld(birth_date)' }] },
+          m1: { ...mail, perRowOf: 'purchases' },
+          m2: { ...mail, perRowOf: 'store' },
+          m3: { ...mail, perRowOf: 'visits' },
+          dm: {
+            type: 'direct-mail',
+            input: 'rich',
+            columns: ['first_name', 'store.name', 'age', 'store.nope', 'agee'],
+          },
+          t1: { type: 'test', input: 'a', conditions: [{ label: 'ok', when: 'vars.recCount > 10' }] },
+          t2: { type: 'test', input: 'a', conditions: [{ label: 'it', when: "country = 'IT'" }] },
+          t3: { type: 'test', input: 'a', conditions: [{ label: 'typo', when: "contry = 'IT'" }] },
+        }),
+      ),
+    ).toEqual([
+      'activities.m2.perRowOf: "store" is a many-to-one link: compare its columns directly (store.<column>)',
+      'activities.m3.perRowOf: profiles has no link "visits" (one-to-many links: purchases)',
+      'activities.dm.columns[3]: stores has no column "nope"',
+      'activities.dm.columns[4]: profiles has no column "agee" (nor is it among its columns: age)',
+      'activities.dm: profiles has no direct-mail address (targeting: email, sms, push)',
+      "activities.t2.conditions[0].when: a test's condition is on the population count and variables (vars.recCount…), not on the fields of its rows (profiles)",
+      expect.stringMatching(/^activities.t3.conditions\[0\].when: .*contry/),
+    ]);
+  });
+
   it('follows the population of each output: a change of dimension and its unmatched rows', () => {
     const moved = { a: audience, s: { type: 'change-dimension', input: 'a', via: 'store' } };
     expect(

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { DemoLoadResult } from '../../src/data/demo/load-demo.ts';
@@ -16,55 +14,16 @@ import { applySchema, type SchemaChangeResult } from '../../src/schema/migrate.t
 import { parseSchemaText, schemaToDocument } from '../../src/schema/parse.ts';
 import { loadSchema } from '../../src/schema/store.ts';
 import { countRule } from '../../src/rules/rule-service.ts';
+import { baton, json, ROOT, settingsOf } from '../helpers/cli.ts';
 import { describeEachDatabase, kindsUnderTest, type TestDatabase } from '../helpers/databases.ts';
 
 /**
- * The `baton` command as people and scripts run it: `node bin/baton.js …` in a child process, from the
- * project root, configured only by the environment. Effects are checked in the database itself.
+ * The `baton` command as people and scripts run it (test/helpers/cli.ts). Effects are checked in the
+ * database itself.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RETAIL = 'examples/retail/baton.yaml';
 const retailText = readFileSync(path.join(ROOT, RETAIL), 'utf8');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI with exactly these Baton settings (none inherited from the environment of the tests). */
-function baton(
-  args: string[],
-  settings: { BATON_DATA_DIR: string; DATABASE_URL?: string | undefined },
-): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['DATABASE_URL', 'BATON_DATA_DIR', 'PORT', 'HOST', 'BATON_PUBLIC_URL']) delete env[key];
-  env.BATON_DATA_DIR = settings.BATON_DATA_DIR;
-  if (settings.DATABASE_URL !== undefined) env.DATABASE_URL = settings.DATABASE_URL;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/baton.js', ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The single JSON document a `--json` run prints on stdout (JSON.parse fails on anything extra). */
-function json<T>(run: Run): T {
-  return JSON.parse(run.stdout) as T;
-}
-
-function settingsOf(t: TestDatabase) {
-  return { BATON_DATA_DIR: t.config.dataDir, DATABASE_URL: t.config.databaseUrl };
-}
 
 let files = '';
 beforeAll(() => {

@@ -6,30 +6,37 @@ import { isUserError, type Issue } from '../../errors.ts';
 import type { TableDef } from '../../schema/types.ts';
 import { startWorker } from '../../workers/start-worker.ts';
 import { CsvScanner, type CsvRecordView, type Delimiter } from '../csv-scanner.ts';
-import { mapHeader, type HeaderMapping } from './header-mapping.ts';
+import { findHeadings, mapHeader, type HeadedColumn, type HeaderMapping } from './header-mapping.ts';
 import { RecordReader } from './record-reader.ts';
 import { PackedRowsBuilder, type PackedRows } from './packed-rows.ts';
 import type { ImportMode, Rejection } from './types.ts';
 
 /**
- * The reading half of an import: the file becomes a header message, then batches of checked rows (with
- * the rejected records of the same stretch), then an end message. Large files are read in a worker
- * thread so that parsing runs while the main thread writes; small ones on the main thread, where a
- * worker's start-up would cost more than it saves.
+ * The reading half of an import (and of a campaign's load-file): the file becomes a header message, then
+ * batches of checked rows (with the rejected records of the same stretch), then an end message. Large
+ * files are read in a worker thread so that parsing runs while the main thread writes; small ones on the
+ * main thread, where a worker's start-up would cost more than it saves.
  */
 export interface CsvReaderSetup {
   /** The database the rows are for: values are encoded for its bulk path. */
   kind: DatabaseKind;
   file: string;
   delimiter: Delimiter | undefined;
-  table: TableDef;
-  mode: ImportMode;
-  mapping: Record<string, string | null> | undefined;
+  target: CsvTarget;
   /** Accepted rows per batch. */
   batchRows: number;
   /** Read in a worker thread; by default only files of WORKER_FROM_BYTES or more are. */
   inWorker?: boolean;
 }
+
+/**
+ * What the rows are for: a table of the workspace (an import: the header is matched to its columns), or a
+ * loaded file's declared columns (load-file: found by heading, other fields ignored, each row led by its
+ * line number).
+ */
+export type CsvTarget =
+  | { kind: 'table'; table: TableDef; mode: ImportMode; mapping: Record<string, string | null> | undefined }
+  | { kind: 'columns'; columns: HeadedColumn[] };
 
 export type CsvReaderMessage =
   | { type: 'header'; header: Array<string | null>; mapping: HeaderMapping }
@@ -76,9 +83,18 @@ export async function produceBatches(
     const handle = (record: CsvRecordView): boolean => {
       if (!mapping) {
         const header = record.texts();
-        mapping = mapHeader(header, setup.table, setup.mode, setup.mapping);
-        reader = new RecordReader(mapping, setup.table, setup.mode, values);
-        rows = new PackedRowsBuilder(setup.kind, mapping.columns.length);
+        const target = setup.target;
+        if (target.kind === 'table') {
+          mapping = mapHeader(header, target.table, target.mode, target.mapping);
+          reader = new RecordReader(mapping, target.table.primaryKey, target.mode, values);
+        } else {
+          mapping = findHeadings(header, target.columns);
+          reader = new RecordReader(mapping, [], 'insert', values, true);
+        }
+        rows = new PackedRowsBuilder(
+          setup.kind,
+          mapping.columns.length + (target.kind === 'columns' ? 1 : 0),
+        );
         emit({ type: 'header', header, mapping });
         return false;
       }

@@ -116,3 +116,43 @@ export function mapHeader(
   }
   return { columns, changeField, width: names.length };
 }
+
+/** A column a loaded file declares, and the heading that names its field in the file. */
+export interface HeadedColumn {
+  column: ColumnDef;
+  heading: string;
+}
+
+/**
+ * Finds a loaded file's declared columns in its header (load-file): each by its heading exactly, or else
+ * by the one heading equal to it once normalised (case, accents, spaces). Unlike an import, the file's
+ * other fields are ignored: a file sent by a partner often carries more than the campaign needs.
+ */
+export function findHeadings(header: Array<string | null>, declared: HeadedColumn[]): HeaderMapping {
+  const names = header.map((h) => (h ?? '').trim());
+  const issues: Issue[] = [];
+  const columns: HeaderMapping['columns'] = [];
+  for (const { column, heading } of declared) {
+    let fields = names.flatMap((name, i) => (name === heading ? [i] : []));
+    if (fields.length === 0) {
+      const wanted = normaliseName(heading);
+      fields = names.flatMap((name, i) => (normaliseName(name) === wanted ? [i] : []));
+    }
+    if (fields.length === 1) columns.push({ column, field: fields[0]! });
+    else
+      issues.push({
+        path: `columns.${column.name}`,
+        message:
+          fields.length === 0
+            ? `the file has no column "${heading}" (its header is: ${names.join(', ')})`
+            : `the file's header has ${fields.length} columns named "${heading}" (fields ${fields.map((f) => f + 1).join(', ')})`,
+      });
+  }
+  if (issues.length > 0) {
+    throw new UserError(
+      `The file's header does not fit the declared columns:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`,
+      { issues },
+    );
+  }
+  return { columns, changeField: undefined, width: names.length };
+}

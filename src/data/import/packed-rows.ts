@@ -90,6 +90,14 @@ export class PackedRowsBuilder {
     this.lastWasNull = false;
   }
 
+  /** A whole number (a record's line number) as its digits, which need no escaping on either database. */
+  integerValue(value: number): void {
+    this.room(24);
+    this.length += this.out.write(String(value), this.length, 'latin1');
+    this.endValue();
+    this.lastWasNull = false;
+  }
+
   /** Bytes that are already the encoded value and need no escaping (digits, dates, constants). */
   rawValue(source: Uint8Array, start: number, end: number): void {
     this.room(end - start + 1);

@@ -1,5 +1,4 @@
 import type { BulkValues } from '../../db/bulk-values.ts';
-import type { TableDef } from '../../schema/types.ts';
 import type { CsvRecordView } from '../csv-scanner.ts';
 import { fieldEncoder, type FieldEncoder } from './field-encoder.ts';
 import type { HeaderMapping } from './header-mapping.ts';
@@ -19,14 +18,19 @@ export class RecordReader {
   private readonly encoders: FieldEncoder[];
   private readonly isKey: boolean[];
 
+  /**
+   * `keys`: the primary key's columns, which a row must fill. `numbered`: every row starts with its line
+   * number, the key of a loaded file's rows (load-file), ahead of the mapped columns.
+   */
   constructor(
     private readonly mapping: HeaderMapping,
-    table: TableDef,
+    keys: readonly string[],
     private readonly mode: ImportMode,
     dialect: BulkValues,
+    private readonly numbered = false,
   ) {
     this.encoders = mapping.columns.map(({ column }) => fieldEncoder(column, dialect));
-    this.isKey = mapping.columns.map(({ column }) => table.primaryKey.includes(column.name));
+    this.isKey = mapping.columns.map(({ column }) => keys.includes(column.name));
   }
 
   /** Adds one record to `out`; returns its change kind, or the reasons it is rejected (`out` unchanged). */
@@ -53,6 +57,7 @@ export class RecordReader {
       }
     }
     out.beginRow();
+    if (this.numbered) out.integerValue(line);
     for (let i = 0; i < mapping.columns.length; i++) {
       const isKey = this.isKey[i]!;
       if (op === 'd' && !isKey) {

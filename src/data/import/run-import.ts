@@ -135,9 +135,7 @@ export async function importCsv(database: Database, options: ImportOptions): Pro
     kind: database.kind,
     file: options.file,
     delimiter: options.delimiter,
-    table,
-    mode,
-    mapping: options.mapping,
+    target: { kind: 'table', table, mode, mapping: options.mapping },
     batchRows: batchSize ?? WRITE_BATCH,
     inWorker: options.readInWorker,
   });

@@ -11,7 +11,7 @@ import {
 import type { Rejection } from './types.ts';
 
 /** SQLite's limit on the parameters of one statement. */
-const MAX_PARAMETERS = 32_766;
+export const MAX_PARAMETERS = 32_766;
 /** Rows per multi-row INSERT: one call binds many rows, which is cheaper than one call per row. */
 const ROWS_PER_INSERT = 32;
 const KEY_CONFLICTS = new Set(['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE']);

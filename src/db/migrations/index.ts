@@ -182,5 +182,62 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0009_audiences': {
+      async up(db: Kysely<unknown>) {
+        // Saved audiences: a name, whose it is (the save-audience activity of one campaign), and the table
+        // holding its members, which lives apart from working tables so run retention never reaches it.
+        if (kind === 'postgres') await sql`CREATE SCHEMA IF NOT EXISTS audiences`.execute(db);
+        await db.schema
+          .createTable('audiences')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('dimension', 'text', (c) => c.notNull())
+          .addColumn('columns', 'text', (c) => c.notNull())
+          .addColumn('row_count', 'bigint', (c) => c.notNull())
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('members_table', 'text', (c) => c.notNull())
+          .addColumn('saved_at', sql.raw(timestamp), (c) => c.notNull())
+          .execute();
+      },
+    },
+    '0008_run_control': {
+      async up(db: Kysely<unknown>) {
+        // Who executes a run, and until when that claim holds (epoch ms): a run whose process died is
+        // taken over once its lease has lapsed.
+        await db.schema.alterTable('runs').addColumn('lease_owner', 'text').execute();
+        await db.schema.alterTable('runs').addColumn('lease_until', 'bigint').execute();
+        // A waiting task's durable timer (epoch ms, on the run's clock), and a breakpoint let through.
+        await db.schema.alterTable('run_tasks').addColumn('wake_at', 'bigint').execute();
+        await db.schema
+          .alterTable('run_tasks')
+          .addColumn('released', sql.raw(bool), (c) => c.notNull().defaultTo(sql.lit(false)))
+          .execute();
+        await db.schema
+          .alterTable('run_tasks')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        // Whether the transition fired (a skip-empty segment is recorded with its count but does not).
+        await db.schema
+          .alterTable('run_transitions')
+          .addColumn('fired', sql.raw(bool), (c) => c.notNull().defaultTo(sql.lit(true)))
+          .execute();
+        // Structured fields of a log line, as JSON ({ rows, ms, port… }).
+        await db.schema.alterTable('run_logs').addColumn('fields', 'text').execute();
+        await db.schema.createIndex('runs_by_status').on('runs').columns(['status']).execute();
+        // Signals sent by `end` activities to other campaigns, consumed by their signal schedules.
+        await db.schema
+          .createTable('campaign_signals')
+          .addColumn('id', sql.raw(serial), (c) => c.primaryKey())
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('parameters', 'text', (c) => c.notNull())
+          .addColumn('source_run', 'text', (c) => c.notNull())
+          .addColumn('source_activity', 'text', (c) => c.notNull())
+          .addColumn('created_at', sql.raw(timestamp), (c) => c.notNull())
+          .addColumn('consumed_at', sql.raw(timestamp))
+          .execute();
+      },
+    },
   };
 }

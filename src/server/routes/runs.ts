@@ -1,43 +1,62 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
-import { startRun } from '../../engine/run-campaign.ts';
-import { runLogs, runStatus, transitionRows } from '../../engine/run-inspection.ts';
-import { parseInput, queryInt } from '../validate.ts';
+import type { Engine, StartedRun } from '../../engine/engine.ts';
+import { LOG_LEVELS, runLogs, runStatus, transitionRows } from '../../engine/run-inspection.ts';
+import { pageQuery, parseInput, queryInt } from '../validate.ts';
 
-/** Test runs and their inspection: status with counts per transition, a transition's rows, the logs. */
-export function runRoutes(app: FastifyInstance, database: Database): void {
+/**
+ * Runs: start a test run, control it (stop, pause, resume, restart), and inspect it (status with counts
+ * per transition, a transition's rows, the logs). Runs execute after the answer; their failures are
+ * recorded on the run, not thrown here.
+ */
+export function runRoutes(app: FastifyInstance, database: Database, engine: Engine): void {
+  const accepted = (started: StartedRun) => {
+    started.finished.catch((error: unknown) => app.log.error({ run: started.run, error }, 'run crashed'));
+    return runStatus(database, started.run);
+  };
+  const runId = (request: { params: unknown }) => (request.params as { id: string }).id;
+
   app.post('/api/campaigns/:id/test-runs', async (request, reply) => {
     const body = parseInput(
-      z.object({ now: z.iso.datetime({ offset: true }).optional() }),
-      request.body,
+      z.object({ now: z.iso.datetime({ offset: true }).optional() }).default({}),
+      request.body ?? {},
       'body',
     );
-    const { run, finished } = await startRun(database, (request.params as { id: string }).id, {
+    const started = await engine.start(runId(request), {
       now: body.now === undefined ? undefined : Date.parse(body.now),
-      inWorker: true,
     });
-    // The run goes on after the answer; its failures are recorded on the run, not thrown here.
-    finished.catch((error: unknown) => app.log.error({ run, error }, 'test run crashed'));
-    return reply.status(202).send({ run, status: 'running' });
+    return reply.status(202).send(await accepted(started));
   });
 
-  app.get('/api/runs/:id', async (request) => runStatus(database, (request.params as { id: string }).id));
+  app.get('/api/runs/:id', async (request) => runStatus(database, runId(request)));
+  app.post('/api/runs/:id/stop', async (request) => engine.stop(runId(request)));
+  app.post('/api/runs/:id/pause', async (request) => engine.pause(runId(request)));
+  app.post('/api/runs/:id/resume', async (request, reply) =>
+    reply.status(202).send(await accepted(await engine.resume(runId(request)))),
+  );
+  app.post('/api/runs/:id/restart', async (request, reply) =>
+    reply.status(202).send(await accepted(await engine.restart(runId(request)))),
+  );
 
   app.get('/api/runs/:id/transitions/:transition/rows', async (request) => {
     const { id, transition } = request.params as { id: string; transition: string };
-    const page = parseInput(
+    const page = parseInput(pageQuery(1000), request.query, 'query');
+    return transitionRows(database, id, transition, page);
+  });
+
+  app.get('/api/runs/:id/logs', async (request) => {
+    const filter = parseInput(
       z.object({
-        limit: queryInt(1, 1000).default(50),
-        offset: queryInt(0, Number.MAX_SAFE_INTEGER).default(0),
+        level: z.enum(LOG_LEVELS).optional(),
+        activity: z.string().min(1).optional(),
+        text: z.string().min(1).max(200).optional(),
+        limit: queryInt(1, 10_000).default(1000),
+        after: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
       }),
       request.query,
       'query',
     );
-    return transitionRows(database, id, transition, page);
+    return { logs: await runLogs(database, runId(request), filter) };
   });
-
-  app.get('/api/runs/:id/logs', async (request) => ({
-    logs: await runLogs(database, (request.params as { id: string }).id),
-  }));
 }

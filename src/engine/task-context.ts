@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { ExecuteContext } from '../activities/types.ts';
+import type { Database } from '../db/database.ts';
+import { UserError } from '../errors.ts';
+import { checkRule } from '../rules/check-rule.ts';
+import { resolveParameters } from '../rules/rule-service.ts';
+import { ruleSql } from '../rules/rule-sql.ts';
+import { SqlScope } from '../rules/sql-scope.ts';
+import type { WorkspaceSchema } from '../schema/types.ts';
+import type { Clock } from './clock.ts';
+import { writeRunLog } from './run-log.ts';
+import { createWorkingTable, workingTableRef, type WorkingTable } from './working-tables.ts';
+
+/** What the engine knows about the run a task belongs to. */
+export interface RunInfo {
+  id: string;
+  campaign: string;
+  mode: 'test' | 'live';
+  /** The run's "now" (epoch ms): what rules read as the current time. */
+  now: number;
+}
+
+export interface RunAlert {
+  run: string;
+  campaign: string;
+  activity: string;
+  level: 'info' | 'warning' | 'error';
+  title: string;
+  message?: string;
+}
+
+/** Where alerts go besides the run's log (an e-mail to the owners, a chat hook…). */
+export type AlertNotifier = (alert: RunAlert) => Promise<void>;
+
+/** Thrown by `waitUntil` when the time has not come: the task is parked, not failed. */
+export class TaskParked extends Error {
+  constructor(readonly wakeAt: number) {
+    super(`waiting until ${new Date(wakeAt).toISOString()}`);
+  }
+}
+
+export interface TaskEnvironment {
+  database: Database;
+  schema: WorkspaceSchema;
+  run: RunInfo;
+  clock: Clock;
+  notifier: AlertNotifier | undefined;
+  activity: string;
+  inputs: WorkingTable[];
+  inputRefs: string[];
+  /** The wake-up time stored by an earlier execution of this task, if it already waited. */
+  wakeAt: number | null;
+  /** Records an output's working table on the run (and whether the transition fired). */
+  record(port: string, table: WorkingTable, fired: boolean): Promise<void>;
+}
+
+/** The ExecuteContext an activity runs with: its inputs, its outputs, and the run's services. */
+export function taskContext(env: TaskEnvironment): ExecuteContext {
+  const { database, schema, run, activity } = env;
+  const prefix = `r${run.id.replaceAll('-', '').slice(0, 12)}`;
+  const log = (message: string, fields?: Parameters<ExecuteContext['log']>[1]) =>
+    writeRunLog(database, run.id, activity, 'info', message, fields);
+  return {
+    database,
+    schema,
+    mode: run.mode,
+    campaign: run.campaign,
+    activity,
+    now: run.now,
+    filesDir: path.join(database.dataDir, 'files'),
+    inputs: env.inputs,
+    inputRefs: env.inputRefs,
+    async output(port, dimension, source, options = {}) {
+      // A random suffix: a task executed again (after a crash or a resume) never meets its earlier tables.
+      const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+      const table = await createWorkingTable(database, name, dimension, source, options.columns);
+      await env.record(port, table, options.activate?.(table.count) ?? true);
+      return table;
+    },
+    forward: (port, table) => env.record(port, table, true),
+    rule(table, rule, over) {
+      const checked = checkRule(schema, table, rule);
+      const scope = SqlScope.root(
+        {
+          dialect: database.dialect,
+          schema,
+          now: run.now,
+          variables: resolveParameters(checked.parameters, {}),
+        },
+        table,
+        over ? workingTableRef(database, over.name) : undefined,
+      );
+      return { scope, where: ruleSql(checked.rule, scope) };
+    },
+    ref: (table) => workingTableRef(database, table.name),
+    log,
+    async waitUntil(at) {
+      let due = env.wakeAt;
+      if (due === null) {
+        due = at(env.clock.now());
+        await database.db
+          .updateTable('run_tasks')
+          .set({ wake_at: due })
+          .where('run_id', '=', run.id)
+          .where('activity', '=', activity)
+          .execute();
+        env.wakeAt = due;
+      }
+      if (env.clock.now() < due) throw new TaskParked(due);
+    },
+    async alert(alert) {
+      const text = `alert (${alert.level}): ${alert.title}${alert.message ? ` — ${alert.message}` : ''}`;
+      await writeRunLog(database, run.id, activity, alert.level === 'error' ? 'error' : alert.level, text, {
+        event: 'alert',
+        title: alert.title,
+      });
+      await env.notifier?.({ run: run.id, campaign: run.campaign, activity, ...alert });
+    },
+    async signal(campaign, parameters) {
+      const target = await database.db
+        .selectFrom('campaigns')
+        .select('id')
+        .where('id', '=', campaign)
+        .executeTakeFirst();
+      if (!target) throw new UserError(`cannot signal campaign ${campaign}: there is no such campaign`);
+      if (run.mode === 'test') {
+        await log(`test run: campaign ${campaign} is not signalled`, { event: 'signal', campaign });
+        return;
+      }
+      await database.db
+        .insertInto('campaign_signals')
+        .values({
+          campaign_id: campaign,
+          parameters: JSON.stringify(parameters),
+          source_run: run.id,
+          source_activity: activity,
+          created_at: new Date().toISOString(),
+          consumed_at: null,
+        })
+        .execute();
+      await log(`signalled campaign ${campaign}`, { event: 'signal', campaign });
+    },
+  };
+}
