@@ -4,6 +4,7 @@ import { demoCommand } from './commands/demo.ts';
 import { importCommand } from './commands/import.ts';
 import { campaignCommands } from './commands/campaigns.ts';
 import { rulesCommand } from './commands/rules.ts';
+import { runCommands } from './commands/runs.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { startCommands } from './commands/start.ts';
 import { EXIT_OK, EXIT_USER_ERROR, reportError } from './output.ts';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   demoCommand(program);
   rulesCommand(program);
   campaignCommands(program);
+  runCommands(program);
   audiencesCommand(program);
   return program;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { getCampaignDocument, validateCampaign } from '../campaigns/store.ts';
 import { DEFAULT_RUN_CONCURRENCY } from '../config.ts';
 import type { Database } from '../db/database.ts';
@@ -45,6 +46,8 @@ export class Engine {
   private readonly clock: Clock;
   private readonly driving = new Map<string, Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly workers = new Set<Worker>();
+  private closing = false;
 
   constructor(
     private readonly database: Database,
@@ -237,9 +240,23 @@ export class Engine {
   }
 
   /** Stops the timers and waits for the runs this process executes to settle or stop. */
+  /**
+   * Stops the timers and hands back the runs executing in worker threads: the workers stop, the runs'
+   * leases are released, and the next sweep of any process (this server's next start, another server)
+   * takes them over, executing again the tasks that were cut short. Runs executing in this thread (the
+   * CLI, tests) are waited for.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
+    await Promise.all([...this.workers].map((worker) => worker.terminate()));
     await Promise.allSettled(this.driving.values());
+    await this.database.db
+      .updateTable('runs')
+      .set({ lease_until: 0 })
+      .where('lease_owner', '=', this.owner)
+      .where('status', 'in', ['running', 'stopping', 'pausing'])
+      .execute();
   }
 
   private drive(run: string): Promise<RunStatus> {
@@ -272,14 +289,16 @@ export class Engine {
       concurrency,
       owner: this.owner,
     });
+    this.workers.add(worker);
     return new Promise<void>((resolve, reject) => {
       let failure: string | undefined;
       worker.on('error', (error) => (failure = error.message));
-      worker.on('exit', (code) =>
-        code === 0 && failure === undefined
-          ? resolve()
-          : reject(new Error(`the run worker stopped: ${failure ?? `exit code ${code}`}`)),
-      );
+      worker.on('exit', (code) => {
+        this.workers.delete(worker);
+        // Stopped by close(): the run is handed back, not failed.
+        if ((code === 0 && failure === undefined) || this.closing) resolve();
+        else reject(new Error(`the run worker stopped: ${failure ?? `exit code ${code}`}`));
+      });
     });
   }
 

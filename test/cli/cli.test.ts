@@ -616,6 +616,21 @@ describe.concurrent('baton CLI', { timeout: 120_000 }, () => {
         );
         expect(status.tasks['mail-gold']).toBe('done');
         expect((await baton(['run', 'nope', '--test'], settingsOf(t))).code).toBe(1);
+
+        // Following and controlling the run: its status, its logs, a restart with the same counts.
+        const run = (status as unknown as { run: string }).run;
+        const shown = await baton(['status', run, '--json'], settingsOf(t));
+        expect(json(shown)).toEqual(status);
+        const restarted = await baton(['runs', 'restart', run, '--json'], settingsOf(t));
+        expect(restarted.code).toBe(0);
+        expect(json<typeof status>(restarted)).toMatchObject({ status: 'done', counts: status.counts });
+        const logs = await baton(['runs', 'logs', run, '--json', '--text', 'restarted'], settingsOf(t));
+        expect(json<{ logs: Array<{ message: string }> }>(logs).logs.map((l) => l.message)).toEqual([
+          'run restarted',
+        ]);
+        const refused2 = await baton(['runs', 'resume', run], settingsOf(t));
+        expect(refused2.code).toBe(1);
+        expect(refused2.stderr).toContain('restart it to run it again');
       },
     );
   });

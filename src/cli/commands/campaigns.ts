@@ -11,6 +11,7 @@ import { UserError } from '../../errors.ts';
 import { readYamlFile } from '../read-yaml-file.ts';
 import { withDatabase } from '../context.ts';
 import { createOutput } from '../output.ts';
+import { printRun } from './runs.ts';
 
 /**
  * `baton apply <campaign.yaml>`, `baton export <campaign>`, `baton validate <campaign.yaml | campaign>`:
@@ -81,19 +82,7 @@ export function campaignCommands(program: Command): void {
       const now = opts.now === undefined ? undefined : Date.parse(opts.now);
       if (now !== undefined && Number.isNaN(now))
         throw new UserError(`--now takes an ISO 8601 date-time, not "${opts.now}".`);
-      const status = await withDatabase(
-        async (database) => (await startRun(database, id, { now })).finished,
-      );
-      const lines = Object.entries(status.tasks).map(([activity, state]) => {
-        const counts = Object.entries(status.counts)
-          .filter(([name]) => name === activity || name.startsWith(`${activity}.`))
-          .map(([name, n]) => `${name} ${n.toLocaleString('en-US')}`);
-        return `  ${activity.padEnd(24)} ${state.padEnd(8)} ${counts.join(', ')}`.trimEnd();
-      });
-      out.result(
-        status,
-        `Test run ${status.run} of ${id}: ${status.status}${status.error ? ` (${status.error})` : ''}\n${lines.join('\n')}`,
-      );
-      if (status.status === 'failed') process.exitCode = 1;
+      const status = await withDatabase(async (database) => (await startRun(database, id, { now })).finished);
+      printRun(out, status);
     });
 }
