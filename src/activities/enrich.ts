@@ -2,7 +2,6 @@ import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
 import type { DatabaseKind } from '../db/dialect.ts';
 import { extraColumns, FILE_DIMENSION, type ExtraColumn } from '../engine/working-tables.ts';
-import type { Issue } from '../errors.ts';
 import { checkRule } from '../rules/check-rule.ts';
 import { checkExpression } from '../rules/expression/check.ts';
 import { AGGREGATE_DEFS, AGGREGATES } from '../rules/expression/functions/aggregate.ts';

@@ -5,9 +5,9 @@ import { CsvReader } from '../data/import/csv-reader.ts';
 import type { Rejection } from '../data/import/types.ts';
 import { insertPackedRows } from '../data/insert-packed-rows.ts';
 import type { PackedRows } from '../data/import/packed-rows.ts';
-import { FILE_DIMENSION } from '../engine/working-tables.ts';
+import { FILE_DIMENSION, type ExtraColumn } from '../engine/working-tables.ts';
 import { UserError, unreadableFile, type Issue } from '../errors.ts';
-import { COLUMN_TYPES } from '../schema/types.ts';
+import { COLUMN_TYPES, type ColumnType } from '../schema/types.ts';
 import { defineActivity, MAIN } from './types.ts';
 
 /** Rows read at a time: a batch is checked, then written, while the file's next stretch waits. */
@@ -56,7 +56,7 @@ export const loadFile = defineActivity({
         issues.push({ path: at, message: `${LINE} is the line number of each row; choose another name` });
     });
     return {
-      population: { kind: 'file', columns: config.columns.map(({ name, type }) => ({ name, type })) },
+      population: { kind: 'file', columns: declared(config.columns) },
       issues,
     };
   },
@@ -116,7 +116,7 @@ export const loadFile = defineActivity({
             columns.map((c) => c.name),
             batches(),
           ),
-        { columns: config.columns.map(({ name, type }) => ({ name, type })) },
+        { columns: declared(config.columns) },
       );
     } finally {
       await reader.stop();
@@ -129,6 +129,11 @@ export const loadFile = defineActivity({
     }
   },
 });
+
+/** The declared columns as the working table's columns (and the population's, for later checks). */
+function declared(columns: Array<{ name: string; type: ColumnType }>): ExtraColumn[] {
+  return columns.map(({ name, type }) => ({ name, type }));
+}
 
 function describeRejection(r: Rejection): string {
   const value = r.value === null ? '' : ` (${JSON.stringify(r.value)})`;

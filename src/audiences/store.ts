@@ -146,6 +146,10 @@ export async function saveAudience(
     });
   } catch (error) {
     await dropMembers(database, table);
+    // Two first saves of one name at once (PostgreSQL: no row to lock yet): the unique index refuses the
+    // later one; say whose the name is rather than quoting the index.
+    if ((error as { code?: unknown }).code === '23505')
+      refuseOtherOwner(await findRow(database, name), name, owner);
     throw error;
   }
   if (replaced) await dropMembers(database, replaced);

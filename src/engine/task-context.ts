@@ -80,7 +80,8 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
     },
     forward: (port, table) => env.record(port, table, true),
     rule(table, rule, over) {
-      const checked = checkRule(schema, table, rule);
+      // A rule over a working table's rows may name the columns they carry (an enrichment's).
+      const checked = checkRule(schema, table, rule, { carried: over?.columns });
       const scope = SqlScope.root(
         {
           dialect: database.dialect,

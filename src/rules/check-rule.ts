@@ -1,5 +1,5 @@
 import { ValidationError, type Issue } from '../errors.ts';
-import type { TableDef, WorkspaceSchema } from '../schema/types.ts';
+import type { ColumnDef, TableDef, WorkspaceSchema } from '../schema/types.ts';
 import { checkExpression, widenTo, type TypedExpr } from './expression/check.ts';
 import { AGGREGATE_DEFS, AGGREGATES, type AggregateName } from './expression/functions/aggregate.ts';
 import { ExpressionError } from './expression/syntax.ts';
@@ -28,6 +28,8 @@ export interface RuleCheckOptions {
    * text says what they are, for the message about any other (`the file's columns`).
    */
   closed?: string;
+  /** Columns the rows carry beside the dimension's (an enrichment's), which the rule may name. */
+  carried?: ReadonlyArray<Pick<ColumnDef, 'name' | 'type'>>;
 }
 
 export interface CheckedRuleResult {
@@ -401,7 +403,7 @@ export function checkRule(
   options: RuleCheckOptions = {},
 ): CheckedRuleResult {
   const checker = new RuleChecker(schema, options.parameters ?? {}, options.closed);
-  const rule = checker.check(raw, new Scope(schema, dimension), 'rule');
+  const rule = checker.check(raw, new Scope(schema, dimension, options.carried), 'rule');
   if (!rule || checker.issues.length > 0) throw new ValidationError('The rule', checker.issues);
   return { rule, dimension, parameters: checker.parameters };
 }

@@ -14,6 +14,8 @@ export interface FieldRef {
   links: LinkDef[];
   table: TableDef;
   column: ColumnDef;
+  /** A column the population's rows carry (an enrichment's), read from its working table. */
+  carried?: true;
 }
 
 export interface CollectionRef {
@@ -27,9 +29,14 @@ export interface CollectionRef {
 }
 
 export class Scope {
+  /**
+   * `carried`: columns the rows of a population carry beside the table's own (what an enrichment added),
+   * named by one name each; only the scope of the population's own rows has them.
+   */
   constructor(
     readonly schema: WorkspaceSchema,
     readonly table: TableDef,
+    readonly carried: ReadonlyArray<Pick<ColumnDef, 'name' | 'type'>> = [],
   ) {}
 
   /** Follows links to one row along `path`; returns the links and the table reached, or what is wrong. */
@@ -59,6 +66,8 @@ export class Scope {
     if (typeof reached === 'string') return reached;
     const name = path[path.length - 1]!;
     const column = findColumn(reached.table, name);
+    const carried = path.length === 1 ? this.carried.find((c) => c.name === name) : undefined;
+    if (!column && carried) return { path, links: [], table: this.table, column: carried, carried: true };
     if (!column) {
       const link = reached.table.links.find((l) => l.name === name);
       if (link?.cardinality === 'one-to-many') {
@@ -66,7 +75,8 @@ export class Scope {
       }
       if (link)
         return `"${name}" is a link of ${reached.table.name}; name one of its columns: ${name}.<column>`;
-      return `${reached.table.name} has no column "${name}"`;
+      const extra = path.length === 1 && this.carried.length > 0;
+      return `${reached.table.name} has no column "${name}"${extra ? ` (nor do its rows carry one: ${this.carried.map((c) => c.name).join(', ')})` : ''}`;
     }
     return { path, links: reached.links, table: reached.table, column };
   }

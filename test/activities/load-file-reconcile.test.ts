@@ -209,6 +209,12 @@ describeEachDatabase('load-file and reconcile', (t) => {
     );
   });
 
+  it('fails on an empty file: the first line must be the header', async () => {
+    writeFileSync(path.join(files, 'empty.csv'), '\n\n');
+    const { status } = await run({ load: { ...loadPeople, file: 'empty.csv' } });
+    expect(status.error).toBe('load: empty.csv is empty: its first line must be the header');
+  });
+
   it('fails on a missing file, saying where to put it', async () => {
     const { status } = await run({ load: { ...loadPeople, file: 'nowhere/gone.csv' } });
     expect(status.status).toBe('failed');
