@@ -157,21 +157,22 @@ export function ruleIssues(
   }
 }
 
+/** A field of the rows (links allowed, or a column they carry), of one of `types` when given. */
 export function fieldIssues(
   ctx: ActivityContext,
   table: TableDef | undefined,
   field: string,
   at: string,
-  types?: ValueType[],
+  options: { types?: ValueType[]; carried?: ExtraColumn[] } = {},
 ): Issue[] {
   if (!table) return [];
-  const ref = new Scope(ctx.schema, table).field(field.split('.'));
+  const ref = new Scope(ctx.schema, table, options.carried).field(field.split('.'));
   if (typeof ref === 'string') return [{ path: `${ctx.path}.${at}`, message: ref }];
-  if (types && !types.includes(ref.column.type)) {
+  if (options.types && !options.types.includes(ref.column.type)) {
     return [
       {
         path: `${ctx.path}.${at}`,
-        message: `${field} is a ${ref.column.type}; expected ${types.join(' or ')}`,
+        message: `${field} is a ${ref.column.type}; expected ${options.types.join(' or ')}`,
       },
     ];
   }
@@ -183,12 +184,12 @@ export function expressionIssues(
   table: TableDef | undefined,
   source: string,
   at: string,
-  options: { variables?: Record<string, ValueType>; type?: ValueType } = {},
+  options: { variables?: Record<string, ValueType>; type?: ValueType; carried?: ExtraColumn[] } = {},
 ): Issue[] {
   if (!table) return [];
   try {
     const typed = checkExpression(source, {
-      scope: new Scope(ctx.schema, table),
+      scope: new Scope(ctx.schema, table, options.carried),
       variables: options.variables ?? {},
     });
     if (options.type && typed.type !== options.type && typed.type !== 'null') {

@@ -4,7 +4,7 @@ import { extraColumns } from '../engine/working-tables.ts';
 import { checkExpression } from '../rules/expression/check.ts';
 import { expressionSql } from '../rules/expression/to-sql.ts';
 import { Scope } from '../rules/scope.ts';
-import { expressionIssues, fieldIssues, passThrough } from './checks.ts';
+import { carriedColumns, expressionIssues, fieldIssues, passThrough } from './checks.ts';
 import { COMPLEMENT, defineActivity, MAIN } from './types.ts';
 
 /** Keeps n rows per group of equal values (one email, one household…), chosen by a method. */
@@ -49,17 +49,21 @@ export const deduplicate = defineActivity({
   check(config, ctx) {
     const { population, issues } = passThrough(ctx, 'deduplicate');
     const table = population.kind === 'dimension' ? population.table : undefined;
-    config.fields.forEach((f, i) => issues.push(...fieldIssues(ctx, table, f, `fields[${i}]`)));
-    if (config.expression) issues.push(...expressionIssues(ctx, table, config.expression, 'expression'));
-    if (config.field) issues.push(...fieldIssues(ctx, table, config.field, 'field'));
+    const carried = carriedColumns(population);
+    config.fields.forEach((f, i) => issues.push(...fieldIssues(ctx, table, f, `fields[${i}]`, { carried })));
+    if (config.expression)
+      issues.push(...expressionIssues(ctx, table, config.expression, 'expression', { carried }));
+    if (config.field) issues.push(...fieldIssues(ctx, table, config.field, 'field', { carried }));
     return { population, issues };
   },
   async execute(config, ctx) {
     const input = ctx.inputs[0]!;
     const dimension = input.dimension;
     const { scope } = ctx.rule(dimension, { and: [] }, input);
+    // Fields and expressions may name the columns the rows carry (an enrichment's).
+    const rows = new Scope(ctx.schema, dimension, input.columns);
     const column = (path: string) => {
-      const ref = new Scope(ctx.schema, dimension).field(path.split('.'));
+      const ref = rows.field(path.split('.'));
       if (typeof ref === 'string') throw new Error(ref);
       return scope.column(ref);
     };
@@ -72,10 +76,7 @@ export const deduplicate = defineActivity({
         preference = [sql`random()`];
         break;
       case 'expression': {
-        const typed = checkExpression(config.expression!, {
-          scope: new Scope(ctx.schema, dimension),
-          variables: {},
-        });
+        const typed = checkExpression(config.expression!, { scope: rows, variables: {} });
         const value = expressionSql(typed, scope.expressionContext());
         preference = [
           sql`(CASE WHEN ${value} IS NULL THEN 1 ELSE 0 END)`,

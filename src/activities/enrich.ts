@@ -96,9 +96,12 @@ export const enrich = defineActivity({
     };
     config.attributes.forEach((a, i) => {
       const at = `attributes[${i}].expr`;
-      const expression = expressionIssues(ctx, table, a.expr, at);
+      // An attribute may use the columns the rows already carry (an earlier enrichment's).
+      const carried = carriedColumns(population);
+      const expression = expressionIssues(ctx, table, a.expr, at, { carried });
       issues.push(...expression);
-      const type = table && expression.length === 0 ? attributeType(ctx.schema, table, a.expr) : 'string';
+      const type =
+        table && expression.length === 0 ? attributeType(ctx.schema, table, a.expr, carried) : 'string';
       add(a.name, type, `attributes[${i}].name`);
     });
     config.collections.forEach((c, i) => {
@@ -198,7 +201,7 @@ export const enrich = defineActivity({
     const dimension = input.dimension;
     const kind = ctx.database.dialect.kind;
     const { scope } = ctx.rule(dimension, { and: [] }, input);
-    const rules = new Scope(ctx.schema, dimension);
+    const rules = new Scope(ctx.schema, dimension, input.columns);
     const added: Array<{ name: string; type: ColumnType; sql: RawBuilder<unknown> }> = [];
     // Lines and joins are derived tables of one row per population key, LEFT JOINed to the population.
     const derived: RawBuilder<unknown>[] = [];
@@ -386,8 +389,13 @@ function fieldOf(schema: WorkspaceSchema, table: TableDef, path: string): FieldR
   return ref;
 }
 
-function attributeType(schema: WorkspaceSchema, table: TableDef, expr: string): ColumnType {
-  return columnType(checkExpression(expr, { scope: new Scope(schema, table), variables: {} }).type);
+function attributeType(
+  schema: WorkspaceSchema,
+  table: TableDef,
+  expr: string,
+  carried: ExtraColumn[] | undefined,
+): ColumnType {
+  return columnType(checkExpression(expr, { scope: new Scope(schema, table, carried), variables: {} }).type);
 }
 
 /** The column type that holds a value type: an always-empty value is kept as text. */

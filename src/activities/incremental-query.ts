@@ -24,7 +24,7 @@ export const incrementalQuery = defineActivity({
   check: (config, ctx) =>
     onDimension(ctx, config.dimension, (table) => [
       ...ruleIssues(ctx, table, config.rule, 'rule'),
-      ...fieldIssues(ctx, table, config.since, 'since', ['datetime', 'date']),
+      ...fieldIssues(ctx, table, config.since, 'since', { types: ['datetime', 'date'] }),
     ]),
   async execute(config, ctx) {
     const table = findTable(ctx.schema, config.dimension)!;

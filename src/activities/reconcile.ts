@@ -2,9 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { ExtraColumn } from '../engine/working-tables.ts';
 import type { Issue } from '../errors.ts';
-import { checkRule, type RuleCheckOptions } from '../rules/check-rule.ts';
-import { ruleSql } from '../rules/rule-sql.ts';
-import { SqlScope } from '../rules/sql-scope.ts';
+import type { RuleCheckOptions } from '../rules/check-rule.ts';
 import { comparisonType } from '../rules/values.ts';
 import { COLUMN_TYPES, findColumn, findTable, type TableDef } from '../schema/types.ts';
 import { columnIssues, fieldIssues, onDimension, ruleIssues, ruleShape } from './checks.ts';
@@ -58,7 +56,7 @@ export const reconcile = defineActivity({
         if (input?.kind === 'file') found.push(...columnIssues(ctx, input, pair.column, `on[${i}].column`));
         const type = file?.find((c) => c.name === pair.column)?.type;
         const comparable = type && COLUMN_TYPES.filter((t) => comparisonType(type, t) !== undefined);
-        found.push(...fieldIssues(ctx, table, pair.field, `on[${i}].field`, comparable));
+        found.push(...fieldIssues(ctx, table, pair.field, `on[${i}].field`, { types: comparable }));
       });
       const options = file && parameterOptions(file);
       found.push(...ruleIssues(ctx, table, config.rule, 'rule', options));
@@ -124,11 +122,13 @@ export const reconcile = defineActivity({
   },
 });
 
+const FILE_COLUMNS = "the file's columns";
+
 /** The file's columns as the parameters of the rules, and the only ones there are. */
 function parameterOptions(columns: ExtraColumn[]): RuleCheckOptions {
   return {
     parameters: Object.fromEntries(columns.map((c) => [c.name, c.type])),
-    closed: "the file's columns",
+    closed: FILE_COLUMNS,
   };
 }
 
@@ -149,16 +149,5 @@ function matching(
       ...[config.rule, config.filter].filter((r) => r !== undefined),
     ],
   };
-  const checked = checkRule(ctx.schema, dimension, rule, parameterOptions(columns));
-  const scope = SqlScope.root(
-    {
-      dialect: ctx.database.dialect,
-      schema: ctx.schema,
-      now: ctx.now,
-      variables: {},
-      parameterColumns: Object.fromEntries(columns.map((c) => [c.name, sql.ref(`f.${c.name}`)])),
-    },
-    dimension,
-  );
-  return { scope, where: ruleSql(checked.rule, scope) };
+  return ctx.rule(dimension, rule, undefined, { columns, alias: 'f', described: FILE_COLUMNS });
 }

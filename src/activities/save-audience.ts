@@ -17,16 +17,10 @@ export const saveAudience = defineActivity({
     const input = ctx.inputs[0]!;
     if (ctx.mode === 'test') await ctx.log(`test run: audience "${config.audience}" is not saved`);
     else {
-      // The context does not name the run; the input's working table was recorded by exactly this run.
-      const { run_id: run } = await ctx.database.db
-        .selectFrom('run_transitions')
-        .select('run_id')
-        .where('working_table', '=', input.name)
-        .executeTakeFirstOrThrow();
       const count = await save(
         ctx.database,
         config.audience,
-        { campaign: ctx.campaign, activity: ctx.activity, run },
+        { campaign: ctx.campaign, activity: ctx.activity, run: ctx.run },
         input,
       );
       await ctx.log(`audience "${config.audience}" saved: ${count} rows of ${input.dimension.name}`);

@@ -2,8 +2,17 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { extraColumns, type WorkingTable } from '../engine/working-tables.ts';
 import { Scope, type FieldRef } from '../rules/scope.ts';
-import type { TableDef, WorkspaceSchema } from '../schema/types.ts';
-import { fieldIssues, label, limitShape, passThrough, ruleIssues, ruleShape, sortShape } from './checks.ts';
+import type { WorkspaceSchema } from '../schema/types.ts';
+import {
+  carriedColumns,
+  fieldIssues,
+  label,
+  limitShape,
+  passThrough,
+  ruleIssues,
+  ruleShape,
+  sortShape,
+} from './checks.ts';
 import { COMPLEMENT, defineActivity, type PortDef } from './types.ts';
 
 /**
@@ -42,6 +51,7 @@ export const split = defineActivity({
   check(config, ctx) {
     const { population, issues } = passThrough(ctx, 'split');
     const table = population.kind === 'dimension' ? population.table : undefined;
+    const carried = carriedColumns(population);
     const seen = new Set<string>();
     config.segments.forEach((segment, i) => {
       if (seen.has(segment.label) || (config.complement && segment.label === 'complement')) {
@@ -51,9 +61,9 @@ export const split = defineActivity({
         });
       }
       seen.add(segment.label);
-      issues.push(...ruleIssues(ctx, table, segment.filter, `segments[${i}].filter`));
+      issues.push(...ruleIssues(ctx, table, segment.filter, `segments[${i}].filter`, { carried }));
       segment.sort.forEach((s, j) =>
-        issues.push(...fieldIssues(ctx, table, s.field, `segments[${i}].sort[${j}].field`)),
+        issues.push(...fieldIssues(ctx, table, s.field, `segments[${i}].sort[${j}].field`, { carried })),
       );
     });
     return { population, issues };
@@ -79,7 +89,7 @@ export const split = defineActivity({
       const order = sql.join([
         ...segment.sort.map(
           (s) =>
-            sql`${scope.column(fieldRef(ctx.schema, dimension, s.field))} ${sql.raw(s.order === 'desc' ? 'DESC' : 'ASC')}`,
+            sql`${scope.column(fieldRef(ctx.schema, input, s.field))} ${sql.raw(s.order === 'desc' ? 'DESC' : 'ASC')}`,
         ),
         ...dimension.primaryKey.map((k) => sql`${sql.ref(`${scope.alias}.${k}`)} ASC`),
       ]);
@@ -118,8 +128,8 @@ export const split = defineActivity({
   },
 });
 
-function fieldRef(schema: WorkspaceSchema, table: TableDef, path: string): FieldRef {
-  const ref = new Scope(schema, table).field(path.split('.'));
+function fieldRef(schema: WorkspaceSchema, rows: WorkingTable, path: string): FieldRef {
+  const ref = new Scope(schema, rows.dimension, rows.columns).field(path.split('.'));
   if (typeof ref === 'string') throw new Error(ref);
   return ref;
 }

@@ -55,7 +55,8 @@ export interface ExecuteContext {
   database: Database;
   schema: WorkspaceSchema;
   mode: 'test' | 'live';
-  /** The campaign and the activity being run (for state kept across runs). */
+  /** The run, the campaign and the activity being run (for state kept across runs). */
+  run: string;
   campaign: string;
   activity: string;
   /** The run's "now", in epoch milliseconds. */
@@ -79,8 +80,18 @@ export interface ExecuteContext {
   ): Promise<WorkingTable>;
   /** Hands a working table on to output `port` as it is. */
   forward(port: string, table: WorkingTable): Promise<void>;
-  /** A rule over `table` (restricted to the rows of `over`): its scope (FROM) and condition (WHERE). */
-  rule(table: TableDef, rule: unknown, over?: WorkingTable): { scope: SqlScope; where: RawBuilder<unknown> };
+  /**
+   * A rule over `table` (restricted to the rows of `over`, whose carried columns it may name): its scope
+   * (FROM) and condition (WHERE). With `bound`, the rule's parameters are the columns of another table of
+   * the statement, under `alias` (a loaded file's line that a reconciliation matches rows with), and only
+   * those (`described` names them in errors).
+   */
+  rule(
+    table: TableDef,
+    rule: unknown,
+    over?: WorkingTable,
+    bound?: { columns: ExtraColumn[]; alias: string; described: string },
+  ): { scope: SqlScope; where: RawBuilder<unknown> };
   /** The working table's reference in SQL. */
   ref(table: WorkingTable): RawBuilder<unknown>;
   log(message: string, fields?: LogFields): Promise<void>;

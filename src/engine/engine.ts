@@ -192,9 +192,10 @@ export class Engine {
       .selectFrom('runs')
       .select('id')
       .where('status', '=', 'waiting')
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('run_tasks')
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('run_tasks')
             .select('run_tasks.activity')
             .whereRef('run_tasks.run_id', '=', 'runs.id')
             .where('run_tasks.state', '=', 'waiting')

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { sql } from 'kysely';
 import type { ExecuteContext } from '../activities/types.ts';
 import type { Database } from '../db/database.ts';
 import { UserError } from '../errors.ts';
@@ -65,6 +66,7 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
     database,
     schema,
     mode: run.mode,
+    run: run.id,
     campaign: run.campaign,
     activity,
     now: run.now,
@@ -79,15 +81,24 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
       return table;
     },
     forward: (port, table) => env.record(port, table, true),
-    rule(table, rule, over) {
+    rule(table, rule, over, bound) {
       // A rule over a working table's rows may name the columns they carry (an enrichment's).
-      const checked = checkRule(schema, table, rule, { carried: over?.columns });
+      const checked = checkRule(schema, table, rule, {
+        carried: over?.columns,
+        ...(bound && {
+          parameters: Object.fromEntries(bound.columns.map((c) => [c.name, c.type])),
+          closed: bound.described,
+        }),
+      });
       const scope = SqlScope.root(
         {
           dialect: database.dialect,
           schema,
           now: run.now,
-          variables: resolveParameters(checked.parameters, {}),
+          variables: resolveParameters(bound ? {} : checked.parameters, {}),
+          parameterColumns:
+            bound &&
+            Object.fromEntries(bound.columns.map((c) => [c.name, sql.ref(`${bound.alias}.${c.name}`)])),
         },
         table,
         over ? workingTableRef(database, over.name) : undefined,

@@ -85,7 +85,8 @@ export class SqlScope {
   column(ref: FieldRef): RawBuilder<unknown> {
     if (ref.carried) {
       // Carried columns live in the working table the rows come from (alias w, see from()).
-      if (!this.over) throw new Error(`${ref.column.name} is carried by a working table this rule does not read`);
+      if (!this.over)
+        throw new Error(`${ref.column.name} is carried by a working table this rule does not read`);
       return sql.ref(`w.${ref.column.name}`);
     }
     return sql.ref(`${this.aliasFor(ref.links)}.${ref.column.name}`);

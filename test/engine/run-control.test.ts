@@ -42,7 +42,7 @@ function gatedNotifier() {
   return state;
 }
 
-async function until(condition: () => Promise<boolean>): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 400 && !(await condition()); i++) await delay(25);
   expect(await condition()).toBe(true);
 }
@@ -149,7 +149,7 @@ describeEachDatabase('run control', (t) => {
       const gated = gatedNotifier();
       const running = engine({ concurrency, notifier: gated.notifier });
       const { run, finished } = await running.start('branches', { now: HARNESS_NOW });
-      await until(async () => gated.seen.length === concurrency);
+      await until(() => gated.seen.length === concurrency);
       // Held at the gate: exactly `concurrency` alerts are being handed over, the others wait their turn.
       await delay(100);
       expect(gated.active).toBe(concurrency);
@@ -212,7 +212,7 @@ describeEachDatabase('run control', (t) => {
     const gated = gatedNotifier();
     const control = engine({ notifier: gated.notifier });
     const { run, finished } = await control.start('controlled', { now: HARNESS_NOW });
-    await until(async () => gated.active === 1);
+    await until(() => gated.active === 1);
     const pausing = control.pause(run);
     await until(async () => (await runStatus(t.database, run)).status === 'pausing');
     gated.release();
@@ -239,7 +239,7 @@ describeEachDatabase('run control', (t) => {
     gated.reset();
     const restarted = await control.restart(run);
     expect(await tableExists(t, firstTable)).toBe(false);
-    await until(async () => gated.active === 1);
+    await until(() => gated.active === 1);
     const stopping = control.stop(run);
     await until(async () => (await runStatus(t.database, run)).status === 'stopping');
     gated.release();
@@ -327,7 +327,7 @@ describeEachDatabase('run control', (t) => {
     const gated = gatedNotifier();
     const dying = engine({ notifier: gated.notifier });
     const { run } = await dying.start('orphan', { now: HARNESS_NOW });
-    await until(async () => gated.active === 1);
+    await until(() => gated.active === 1);
     // The process "dies" here: its lease lapses with task b still marked running.
     await t.database.db
       .updateTable('runs')
