@@ -44,6 +44,27 @@ const campaign = {
       ],
       complement: true,
     },
+    together: {
+      type: 'split',
+      input: 'all',
+      sameTable: true,
+      segments: [
+        {
+          label: 'pos',
+          filter: { field: 'i', op: 'gt', value: 0 },
+          limit: { count: 2 },
+          sort: [{ field: 'i', order: 'desc' }],
+        },
+        { label: 'neg', filter: { field: 'i', op: 'lt', value: 0 } },
+        { label: 'again', filter: { field: 'i', op: 'gt', value: 0 } },
+      ],
+      complement: true,
+    },
+    negatives: {
+      type: 'split',
+      input: 'together',
+      segments: [{ label: 'neg', filter: { field: 'segment', op: 'eq', value: 'neg' } }],
+    },
     dedup: {
       type: 'deduplicate',
       input: 'rich',
@@ -94,10 +115,33 @@ describeEachDatabase('columns carried by the rows', (t) => {
     expect(await ids(run, 'dedup')).toEqual(kept);
   });
 
+  it('label each row with its segment when the segments share one table', async () => {
+    const { run, finished } = await startRun(t.database, 'carried', { now: HARNESS_NOW });
+    const status = await finished;
+    const positive = rows.filter((r) => r.i !== null && r.i > 0).sort((a, b) => b.i! - a.i!);
+    const labels = new Map<number, string>();
+    for (const r of positive.slice(0, 2)) labels.set(r.id, 'pos');
+    for (const r of rows) if (r.i !== null && r.i < 0) labels.set(r.id, 'neg');
+    for (const r of positive.slice(2)) labels.set(r.id, 'again');
+    for (const r of rows) if (!labels.has(r.id)) labels.set(r.id, 'complement');
+    const page = await transitionRows(t.database, run, 'together', { limit: 1000, offset: 0 });
+    expect(page.columns).toContain('segment');
+    expect(page.rows.map((r) => [r.id, r.segment])).toEqual([...labels].sort((a, b) => a[0] - b[0]));
+    expect(status.counts.together).toBe(rows.length);
+    expect(Object.keys(status.counts).filter((k) => k.startsWith('together'))).toEqual(['together']);
+    expect(await ids(run, 'negatives.neg')).toEqual(
+      [...labels]
+        .filter(([, l]) => l === 'neg')
+        .map(([id]) => id)
+        .sort((a, b) => a - b),
+    );
+  });
+
   it('are checked by name when the campaign is saved', async () => {
     const broken = structuredClone(campaign);
     (broken.activities.split.segments[0]!.filter as { field: string }).field = 'tripple_i';
     broken.activities.dedup.expression = 'quad_i';
+    (broken.activities.together as { overlap?: boolean }).overlap = true;
     const error = await saveCampaign(t.database, { ...broken, id: 'carried-broken' }).catch(
       (e: unknown) => e,
     );
@@ -106,6 +150,11 @@ describeEachDatabase('columns carried by the rows', (t) => {
       {
         path: 'activities.split.segments[0].filter.field',
         message: 't has no column "tripple_i" (nor do its rows carry one: double_i, quad_i)',
+      },
+      {
+        path: 'activities.together.sameTable',
+        message:
+          'segments that overlap cannot share one table (a row is in it once); turn one of the two off',
       },
       {
         path: 'activities.dedup.expression',
