@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
 import type { DatabaseKind } from '../db/dialect.ts';
 import { extraColumns, FILE_DIMENSION, type ExtraColumn } from '../engine/working-tables.ts';
-import { checkRule } from '../rules/check-rule.ts';
+import { checkRule, type RuleCheckOptions } from '../rules/check-rule.ts';
 import { checkExpression } from '../rules/expression/check.ts';
 import { AGGREGATE_DEFS, AGGREGATES } from '../rules/expression/functions/aggregate.ts';
 import { expressionSql, orderKeySql } from '../rules/expression/to-sql.ts';
@@ -69,7 +69,12 @@ export const enrich = defineActivity({
           /** The added columns are named <name>_<column>. */
           name,
           /** Pairs that must all be equal: a column of the population, a column of the other input's rows. */
-          on: z.array(z.strictObject({ field: z.string().min(1), column: z.string().min(1) })).min(1),
+          on: z.array(z.strictObject({ field: z.string().min(1), column: z.string().min(1) })).default([]),
+          /**
+           * An advanced join: a rule over the population's rows in which `{ param: column }` stands for a
+           * column of the other input's row (with `on`, both must hold).
+           */
+          where: ruleShape.optional(),
           /** The other rows' columns to add. */
           columns: z.array(name).min(1),
         }),
@@ -174,6 +179,18 @@ export const enrich = defineActivity({
         const mismatch = field && 'type' in field && right && pairMismatch(pair, field.type, right);
         if (mismatch) issues.push({ path: `${ctx.path}.${at}.on[${j}]`, message: mismatch });
       });
+      if (join.on.length === 0 && join.where === undefined)
+        issues.push({
+          path: `${ctx.path}.${at}.on`,
+          message: 'join on column pairs (on), a rule (where), or both',
+        });
+      if (other)
+        issues.push(
+          ...ruleIssues(ctx, table, join.where, `${at}.where`, {
+            carried: carriedColumns(population),
+            ...boundColumns(join.input, other),
+          }),
+        );
       join.columns.forEach((column, j) => {
         const type = otherColumn(column, `columns[${j}]`) ?? 'string';
         add(joinColumn(join.name, column), type, `${at}.name`);
@@ -291,7 +308,12 @@ export const enrich = defineActivity({
         if (!found) throw new Error(`${join.input} has no column "${column}"`);
         return { sql: sql.ref(`o.${column}`), type: found.type };
       };
-      const { scope: rows } = ctx.rule(dimension, { and: [] }, input);
+      // The rule's parameters are the other row's columns (alias o), as in a reconciliation.
+      const { scope: rows, where } = ctx.rule(dimension, join.where ?? { and: [] }, input, {
+        columns,
+        alias: 'o',
+        described: boundColumns(join.input, columns).closed,
+      });
       const on = join.on.map((pair) => {
         const field = columnSql(rows, input, pair.field);
         const column = otherColumn(pair.column);
@@ -308,7 +330,7 @@ export const enrich = defineActivity({
           values: values.map((v) => v.sql),
           types,
           order: other.dimension.primaryKey.map((k) => sql`${sql.ref(`o.${k}`)} ASC`),
-          from: sql`${rows.from()} JOIN ${ctx.ref(other)} AS o ON ${sql.join(on, sql` AND `)}`,
+          from: sql`${rows.from()} JOIN ${ctx.ref(other)} AS o ON ${sql.join([...on, where], sql` AND `)}`,
           count: 1,
         }),
         1,
@@ -325,6 +347,17 @@ export const enrich = defineActivity({
     });
   },
 });
+
+/** The other input's columns as the only parameters of a join's rule. */
+function boundColumns(
+  input: string,
+  columns: ExtraColumn[],
+): Required<Pick<RuleCheckOptions, 'parameters' | 'closed'>> {
+  return {
+    parameters: Object.fromEntries(columns.map((c) => [c.name, c.type])),
+    closed: `the columns of ${input}`,
+  };
+}
 
 /**
  * The first `count` rows of each group of `from` (grouped by `keys`, in `order`), as one row per group:

@@ -211,6 +211,25 @@ describeEachDatabase('enrich and combine runs', (t) => {
             columns: ['points'],
           },
           { input: 'owners', name: 'item', on: [{ field: 'id', column: 'owner' }], columns: ['id', 'tag'] },
+          // Advanced joins: a rule whose parameters are the file's columns, alone or with pairs.
+          {
+            input: 'points',
+            name: 'adv',
+            where: {
+              and: [
+                { field: 'id', op: 'eq', value: { param: 'code' } },
+                { field: 'ref_id', op: 'eq', value: { param: 'ref' } },
+              ],
+            },
+            columns: ['points'],
+          },
+          {
+            input: 'points',
+            name: 'pos',
+            on: [{ field: 'id', column: 'code' }],
+            where: { field: 'i', op: 'gt', value: 0 },
+            columns: ['note'],
+          },
         ],
       },
       // A later activity carries the joined columns on, and may match on them.
@@ -228,6 +247,9 @@ describeEachDatabase('enrich and combine runs', (t) => {
       },
     });
     const enriched = await rows('rich');
+    expect(enriched.map((r) => r.adv_points)).toEqual(enriched.map((r) => r.two_points));
+    // Of the rows with a line (1 and 4), only row 1 has i > 0.
+    expect(enriched.map((r) => r.pos_note)).toEqual(enriched.map((r) => (r.id === 1 ? 'first' : null)));
     // Row 4 matches two lines of the file on code alone: the first line is taken; with the ref as well,
     // only the third line matches. The empty code matches nothing.
     expect(
@@ -345,6 +367,13 @@ describe('enrich and combine checks', () => {
             { input: 'points', name: 'p', on: [{ field: 's', column: 'code' }], columns: ['nope'] },
             { input: 'all', name: 'q', on: [{ field: 'id', column: 'code' }], columns: ['code'] },
             { input: 'elsewhere', name: 'r', on: [{ field: 'id', column: 'code' }], columns: ['code'] },
+            {
+              input: 'points',
+              name: 'w',
+              where: { field: 'id', op: 'eq', value: { param: 'id' } },
+              columns: ['code'],
+            },
+            { input: 'points', name: 'n', columns: ['code'] },
           ],
         },
       }),
@@ -355,6 +384,8 @@ describe('enrich and combine checks', () => {
       'activities.rich.joins[0].columns[0]: points has no column "nope" (columns: _line, code, note)',
       'activities.rich.joins[1].input: all is the population being enriched; join another input',
       'activities.rich.joins[2].input: elsewhere is not one of the inputs (all, points, other)',
+      'activities.rich.joins[3].where.value.param: no parameter id among the columns of points: _line, code, note',
+      'activities.rich.joins[4].on: join on column pairs (on), a rule (where), or both',
       'activities.rich: the input other is not used: join it (joins) or remove it',
     ]);
     // Lines' numbered columns are names like any other; the output carries them to later checks.
