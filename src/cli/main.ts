@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { audiencesCommand } from './commands/audiences.ts';
 import { demoCommand } from './commands/demo.ts';
+import { filesCommand } from './commands/files.ts';
 import { importCommand } from './commands/import.ts';
 import { campaignCommands } from './commands/campaigns.ts';
 import { rulesCommand } from './commands/rules.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   rulesCommand(program);
   campaignCommands(program);
   runCommands(program);
+  filesCommand(program);
   audiencesCommand(program);
   return program;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { sql } from 'kysely';
 import type { ExecuteContext } from '../activities/types.ts';
+import { filesFolder } from '../data/files-folder.ts';
 import type { Database } from '../db/database.ts';
 import { UserError } from '../errors.ts';
 import { checkRule } from '../rules/check-rule.ts';
@@ -70,7 +70,7 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
     campaign: run.campaign,
     activity,
     now: run.now,
-    filesDir: path.join(database.dataDir, 'files'),
+    filesDir: filesFolder(database.dataDir),
     inputs: env.inputs,
     inputRefs: env.inputRefs,
     async output(port, dimension, source, options = {}) {

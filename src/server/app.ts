@@ -5,10 +5,12 @@ import { sql } from 'kysely';
 import type { BatonConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { Engine } from '../engine/engine.ts';
+import { filesFolder } from '../data/files-folder.ts';
 import { loadSchema } from '../schema/store.ts';
 import { registerErrorHandler } from './errors.ts';
 import { audienceRoutes } from './routes/audiences.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
+import { fileRoutes } from './routes/files.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { runRoutes } from './routes/runs.ts';
 import { schemaRoutes } from './routes/schema.ts';
@@ -68,5 +70,6 @@ export async function buildApp(
   runRoutes(app, database, engine);
   audienceRoutes(app, database);
   tableRoutes(app, database, path.join(config.dataDir, 'uploads'));
+  fileRoutes(app, filesFolder(config.dataDir));
   return app;
 }

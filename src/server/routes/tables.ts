@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
@@ -10,8 +8,8 @@ import { getImport, listImports, rejectsCsv } from '../../data/import/import-his
 import { importCsv } from '../../data/import/run-import.ts';
 import { IMPORT_MODES } from '../../data/import/types.ts';
 import { MAX_PAGE, countRows, readRows } from '../../data/table-rows.ts';
-import { UserError } from '../../errors.ts';
 import { requireSchema, requireTable } from '../../schema/store.ts';
+import { receiveUpload } from '../uploads.ts';
 import { parseInput, queryFlag, queryInt } from '../validate.ts';
 
 const importQuery = z.object({
@@ -45,33 +43,15 @@ const importQuery = z.object({
   fileName: z.string().max(255).optional(),
 });
 
-/** Saves the uploaded CSV (multipart `file` field, or the raw body) to a temporary file. */
-async function receiveUpload(
+/** Saves the uploaded CSV to a temporary file of the uploads folder. */
+async function receiveImport(
   request: FastifyRequest,
   folder: string,
 ): Promise<{ file: string; name: string }> {
   mkdirSync(folder, { recursive: true });
   const file = path.join(folder, `${randomUUID()}.csv`);
-  let source: Readable;
-  let name = 'upload.csv';
-  if (request.isMultipart()) {
-    const part = await request.file();
-    if (!part) throw new UserError('The multipart body has no file; send the CSV in a field named "file".');
-    source = part.file;
-    name = part.filename || name;
-  } else if (request.body && typeof (request.body as Readable).pipe === 'function') {
-    source = request.body as Readable;
-  } else {
-    throw new UserError(
-      'Send the CSV as the request body (Content-Type: text/csv) or as multipart field "file".',
-    );
-  }
-  await pipeline(source, createWriteStream(file));
-  if ('truncated' in source && source.truncated) {
-    rmSync(file, { force: true });
-    throw new UserError('The file is larger than the upload limit.', { status: 413 });
-  }
-  return { file, name };
+  const name = await receiveUpload(request, file);
+  return { file, name: name ?? 'upload.csv' };
 }
 
 export function tableRoutes(app: FastifyInstance, database: Database, uploadDir: string): void {
@@ -116,7 +96,7 @@ export function tableRoutes(app: FastifyInstance, database: Database, uploadDir:
     const query = parseInput(importQuery, request.query, 'query');
     const { schema } = await requireSchema(database);
     requireTable(schema, request.params.table);
-    const upload = await receiveUpload(request, uploadDir);
+    const upload = await receiveImport(request, uploadDir);
     try {
       const report = await importCsv(database, {
         table: request.params.table,
