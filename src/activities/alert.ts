@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { passThrough } from './checks.ts';
+import { handOn } from './checks.ts';
 import { defineActivity, MAIN } from './types.ts';
 
 /** Records a message for the people who follow the campaign, and continues. */
@@ -15,7 +15,7 @@ export const alert = defineActivity({
     level: z.enum(['info', 'warning', 'error']).default('info'),
   }),
   outputs: () => [MAIN],
-  check: (_config, ctx) => passThrough(ctx, 'alert'),
+  check: (_config, ctx) => handOn(ctx),
   async execute(config, ctx) {
     await ctx.alert(config);
     await ctx.forward('', ctx.inputs[0]!);

@@ -59,6 +59,14 @@ export function onDimension(
 }
 
 /** The population of one input, as this activity passes it on (with the columns it carries). */
+/**
+ * Flow control (alert, fork, test, wait) hands on the rows it gets as they are: a table's, or a loaded
+ * file's, which it never reads.
+ */
+export function handOn(ctx: ActivityContext): { population: Population; issues: Issue[] } {
+  return { population: ctx.inputs[0] ?? { kind: 'unknown' }, issues: [] };
+}
+
 export function passThrough(ctx: ActivityContext, what: string): { population: Population; issues: Issue[] } {
   const { table, issues } = sharedDimension(ctx, what);
   const first = ctx.inputs[0];

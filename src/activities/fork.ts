@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { label, passThrough } from './checks.ts';
+import { label, handOn } from './checks.ts';
 import { defineActivity } from './types.ts';
 
 /** The same population down several branches that run in parallel. */
@@ -12,7 +12,7 @@ export const fork = defineActivity({
   config: z.strictObject({ branches: z.array(label).min(2).max(20) }),
   outputs: (config) => config.branches.map((b) => ({ name: b, label: b })),
   check(config, ctx) {
-    const { population, issues } = passThrough(ctx, 'fork');
+    const { population, issues } = handOn(ctx);
     config.branches.forEach((b, i) => {
       if (config.branches.indexOf(b) !== i)
         issues.push({ path: `${ctx.path}.branches[${i}]`, message: `branch "${b}" is named twice` });

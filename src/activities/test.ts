@@ -4,7 +4,7 @@ import { evaluateExpression } from '../rules/expression/evaluate.ts';
 import { Scope } from '../rules/scope.ts';
 import type { Value } from '../rules/values.ts';
 import type { TableDef } from '../schema/types.ts';
-import { expressionIssues, label, passThrough } from './checks.ts';
+import { expressionIssues, label, handOn } from './checks.ts';
 import { defineActivity, type PortDef } from './types.ts';
 
 /** Variables a test condition may read besides the run's own: the population's count. */
@@ -33,7 +33,7 @@ export const test = defineActivity({
     ...(config.default ? [{ name: 'default', label: 'default' }] : []),
   ],
   check(config, ctx) {
-    const { population, issues } = passThrough(ctx, 'test');
+    const { population, issues } = handOn(ctx);
     const table = population.kind === 'dimension' ? population.table : undefined;
     config.conditions.forEach((c, i) => {
       if (

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { passThrough } from './checks.ts';
+import { handOn } from './checks.ts';
 import { defineActivity, MAIN } from './types.ts';
 
 /** Holds the population for a while, or until a date; durable across restarts. */
@@ -27,7 +27,7 @@ export const wait = defineActivity({
       path: ['duration'],
     }),
   outputs: () => [MAIN],
-  check: (_config, ctx) => passThrough(ctx, 'wait'),
+  check: (_config, ctx) => handOn(ctx),
   // A test run shows what comes after a wait without waiting; a live run holds the population on a
   // durable timer, counted from when the wait starts.
   async execute(config, ctx) {

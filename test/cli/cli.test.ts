@@ -465,7 +465,11 @@ describe.concurrent('baton CLI', { timeout: 120_000 }, () => {
       expect(Object.keys(first.rows)).toEqual(['stores', 'products', 'profiles', 'purchases']);
       expect(first.rows.profiles).toBe(300);
       // The example campaigns come with the demo, as drafts, ready for a test run.
-      expect((first as DemoLoadResult & { campaigns: string[] }).campaigns).toEqual(['spring-sale']);
+      expect((first as DemoLoadResult & { campaigns: string[] }).campaigns).toEqual([
+        'spring-sale',
+        'vip-event',
+        'win-back',
+      ]);
       for (const n of Object.values(first.rows)) expect(n).toBeGreaterThan(0);
       const stored = await loadSchema(t.database);
       expect(stored?.schema).toEqual(parseSchemaText(retailText));
