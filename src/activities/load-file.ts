@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CsvReader } from '../data/import/csv-reader.ts';
 import type { Rejection } from '../data/import/types.ts';
 import { insertPackedRows } from '../data/insert-packed-rows.ts';
+import { formatProblem } from '../data/value-formats.ts';
 import type { PackedRows } from '../data/import/packed-rows.ts';
 import { FILE_DIMENSION, type ExtraColumn } from '../engine/working-tables.ts';
 import { UserError, unreadableFile, type Issue } from '../errors.ts';
@@ -36,6 +37,8 @@ export const loadFile = defineActivity({
           type: z.enum(COLUMN_TYPES),
           /** The column's heading in the file (by default its name). */
           header: z.string().optional(),
+          /** How its values are written when not in Baton's canonical form (src/data/value-formats.ts). */
+          format: z.string().min(1).max(100).optional(),
         }),
       )
       .min(1),
@@ -52,6 +55,9 @@ export const loadFile = defineActivity({
     names.forEach((n, i) => {
       const at = `${ctx.path}.columns[${i}].name`;
       if (names.indexOf(n) !== i) issues.push({ path: at, message: `column ${n} is declared twice` });
+      const { type, format } = config.columns[i]!;
+      const wrong = format === undefined ? undefined : formatProblem(type, format);
+      if (wrong) issues.push({ path: `${ctx.path}.columns[${i}].format`, message: wrong });
       if (n === LINE)
         issues.push({ path: at, message: `${LINE} is the line number of each row; choose another name` });
     });
@@ -68,8 +74,8 @@ export const loadFile = defineActivity({
       delimiter: config.delimiter && DELIMITERS[config.delimiter],
       target: {
         kind: 'columns',
-        columns: config.columns.map(({ name, type, header }) => ({
-          column: { name, type },
+        columns: config.columns.map(({ name, type, header, format }) => ({
+          column: { name, type, format },
           heading: header ?? name,
         })),
       },

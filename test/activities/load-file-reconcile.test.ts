@@ -191,6 +191,59 @@ describeEachDatabase('load-file and reconcile', (t) => {
     });
   });
 
+  it('reads values in declared formats: dates, date-times, numbers with separators, yes/no words', async () => {
+    writeFileSync(
+      path.join(files, 'formats.csv'),
+      [
+        'day;at;amount;count;member',
+        '31/12/2026;25/12/2026 18:30;1.234,56;1.000;oui',
+        '1/2/2026;01/02/2026 08:05;-0,5;12;NON',
+        ';;;;',
+        '30/02/2026;01/02/2026 08:05;3,5;1;oui',
+        '01/03/2026;01/02/2026 08:05;3.5;1;peut-être',
+      ].join('\n'),
+    );
+    const { status, rows, logs } = await run({
+      load: {
+        type: 'load-file',
+        file: 'formats.csv',
+        delimiter: ';',
+        rejects: 'skip',
+        columns: [
+          { name: 'day', type: 'date', format: 'DD/MM/YYYY' },
+          { name: 'at', type: 'datetime', format: 'DD/MM/YYYY HH:mm' },
+          { name: 'amount', type: 'decimal', format: '1.000,00' },
+          { name: 'count', type: 'integer', format: '1.000' },
+          { name: 'member', type: 'boolean', format: 'oui/non' },
+        ],
+      },
+    });
+    expect(status.status).toBe('done');
+    expect((await rows('load')).rows).toEqual([
+      [2, '2026-12-31', '2026-12-25T18:30:00.000Z', 1234.56, 1000, true],
+      [3, '2026-02-01', '2026-02-01T08:05:00.000Z', -0.5, 12, false],
+      [4, null, null, null, null, null],
+    ]);
+    // A day that does not exist is refused by the usual check once rewritten; a word not in the format too.
+    const log = (await logs('load')).find((m) => m.startsWith('2 line(s) rejected'));
+    expect(log).toContain('line 5, column day ("30/02/2026"): ');
+    expect(log).toContain('line 6, column amount ("3.5"): expected a number written like 1.000,00');
+    const refused = await saveCampaign(t.database, {
+      id: 'lf-bad-format',
+      name: 'bad format',
+      activities: {
+        load: {
+          type: 'load-file',
+          file: 'formats.csv',
+          columns: [{ name: 'day', type: 'date', format: 'DD/MM' }],
+        },
+      },
+    }).catch((e: unknown) => e);
+    expect((refused as ValidationError).issues).toEqual([
+      { path: 'activities.load.columns[0].format', message: 'the format DD/MM has no YYYY' },
+    ]);
+  });
+
   it('fails when a declared column is not in the header, naming it', async () => {
     const { status } = await run({
       load: {

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { BulkValues } from '../../db/bulk-values.ts';
 import type { ColumnDef } from '../../schema/types.ts';
 import { parseCell } from '../cell-values.ts';
+import { formatReader } from '../value-formats.ts';
 import type { CsvRecordView } from '../csv-scanner.ts';
 import { NOT_UTF8_REASON, type PackedRowsBuilder } from './packed-rows.ts';
 
@@ -85,16 +86,34 @@ const BOOLEAN_WORDS = [
   ['no', false],
 ] as const;
 
-export function fieldEncoder(column: ColumnDef, dialect: BulkValues): FieldEncoder {
+/**
+ * A column to read: a column of the schema, or of a loaded file, which may declare the format its values
+ * are written in (src/data/value-formats.ts).
+ */
+export type ReadColumn = ColumnDef & { format?: string };
+
+export function fieldEncoder(column: ReadColumn, dialect: BulkValues): FieldEncoder {
+  const reader = column.format === undefined ? undefined : formatReader(column.type, column.format);
+  if (typeof reader === 'string') throw new Error(`column ${column.name}: ${reader}`);
+  const read = reader;
   const general: FieldEncoder = (record, field, out) => {
     const bytes = record.bytes.subarray(record.starts[field], record.ends[field]);
     if (!isUtf8(bytes)) return NOT_UTF8_REASON;
-    const parsed = parseCell(column, record.text(field));
+    let text = record.text(field);
+    // A declared format is rewritten into the canonical form first; empty stays empty (NULL).
+    if (read && text !== null && text.trim() !== '') {
+      const rewritten = read(text);
+      if ('reason' in rewritten) return rewritten.reason;
+      text = rewritten.text;
+    }
+    const parsed = parseCell(column, text);
     if (!parsed.ok) return parsed.reason;
     if (parsed.value === null) out.nullValue();
     else out.encodedValue(dialect.encodeForBulk(column.type, parsed.value)!);
     return undefined;
   };
+  // A formatted column skips the byte-level fast paths: they read the canonical forms only.
+  if (read) return general;
   switch (column.type) {
     case 'string': {
       if (column.values) {

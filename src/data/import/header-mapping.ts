@@ -1,3 +1,4 @@
+import type { ReadColumn } from './field-encoder.ts';
 import { UserError, type Issue } from '../../errors.ts';
 import type { ColumnDef, TableDef } from '../../schema/types.ts';
 import type { ImportMode } from './types.ts';
@@ -119,7 +120,7 @@ export function mapHeader(
 
 /** A column a loaded file declares, and the heading that names its field in the file. */
 export interface HeadedColumn {
-  column: ColumnDef;
+  column: ReadColumn;
   heading: string;
 }
 
