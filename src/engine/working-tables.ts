@@ -106,7 +106,12 @@ export async function keyedTableRows(
   dimension: TableDef,
   extra: ExtraColumn[],
   page: { limit: number; offset: number },
-): Promise<{ columns: string[]; rows: Array<Record<string, unknown>> }> {
+): Promise<{
+  columns: string[];
+  /** Each column's type, and whether the rows carry it (an enrichment's, a file's) or it is the table's. */
+  schema: Array<{ name: string; type: ColumnType; carried: boolean }>;
+  rows: Array<Record<string, unknown>>;
+}> {
   const shown = [...dimension.columns, ...extra];
   const keyed = sql`${ref} AS w`;
   const on = sql.join(
@@ -129,6 +134,7 @@ export async function keyedTableRows(
   );
   return {
     columns: shown.map((c) => c.name),
+    schema: shown.map((c, i) => ({ name: c.name, type: c.type, carried: i >= dimension.columns.length })),
     rows: rows.map((r) =>
       Object.fromEntries(shown.map((c) => [c.name, database.dialect.fromDriver(c.type, r[c.name])])),
     ),

@@ -121,6 +121,12 @@ describeEachDatabase('test runs', (t) => {
     // Enrichment adds columns, and the activities after it carry them on.
     const rich = await transitionRows(t.database, run, 'rich', { limit: 100, offset: 0 });
     expect(rich.columns.slice(-3)).toEqual(['double_i', 'alpha_sum', 'alpha_count']);
+    expect(rich.schema.slice(0, 1)).toEqual([{ name: 'id', type: 'integer', carried: false }]);
+    expect(rich.schema.slice(-3)).toEqual([
+      { name: 'double_i', type: 'integer', carried: true },
+      { name: 'alpha_sum', type: 'decimal', carried: true },
+      { name: 'alpha_count', type: 'integer', carried: true },
+    ]);
     expect(rich.rows.map((r) => [r.id, r.double_i, r.alpha_sum, r.alpha_count])).toEqual([
       [1, 84, 10.1, 1],
       [4, -34, 0.2, 1],
