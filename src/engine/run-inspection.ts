@@ -67,7 +67,7 @@ export async function transitionRows(
   run: string,
   transition: string,
   page: { limit: number; offset: number },
-): Promise<{ transition: string; count: number; columns: string[]; rows: Array<Record<string, unknown>> }> {
+): Promise<{ transition: string; count: number } & Awaited<ReturnType<typeof keyedTableRows>>> {
   const dot = transition.indexOf('.');
   const activity = dot < 0 ? transition : transition.slice(0, dot);
   const port = dot < 0 ? '' : transition.slice(dot + 1);
