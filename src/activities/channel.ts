@@ -2,13 +2,15 @@ import type { z } from 'zod';
 import type { Issue } from '../errors.ts';
 import { Scope } from '../rules/scope.ts';
 import type { Channel } from '../schema/types.ts';
+import { deliver } from '../delivery/deliveries.ts';
 import { passThrough } from './checks.ts';
 import { defineActivity, type ActivityContext, type ActivityDefinition, type Population } from './types.ts';
 
 /**
  * What the four channel activities share: one input, a population of a targeting dimension that has the
  * channel, and an optional output carrying the recipients that were sent. Sending itself belongs to the
- * delivery engine; in a test run a channel activity stops and reports its population.
+ * delivery engine (src/delivery/): a test run reports what would be sent and excluded, a live run queues
+ * the messages and goes on once every one is final.
  */
 export function channelActivity(options: {
   type: string;
@@ -48,12 +50,6 @@ export function channelActivity(options: {
       }
       return { population, issues };
     },
-    // Sending belongs to the delivery engine (next): a test run stops here and reports the population.
-    async execute(_config, ctx) {
-      if (ctx.mode !== 'test') throw new Error(`${options.type} sending is not available yet`);
-      await ctx.log(
-        `test run: would send to ${ctx.inputs[0]?.count ?? 0} recipients (nothing is sent in a test run)`,
-      );
-    },
+    execute: (config, ctx) => deliver(ctx, options.channel, config),
   });
 }

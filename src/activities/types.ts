@@ -101,6 +101,11 @@ export interface ExecuteContext {
    * executed again when the time comes, so code after this call runs only once the wait is over.
    */
   waitUntil(at: (now: number) => number): Promise<void>;
+  /**
+   * Parks the task for `ms` on the run's clock and executes it again then (a channel activity waiting for
+   * its messages to be sent): unlike `waitUntil`, every call sets a new time.
+   */
+  checkAgainAfter(ms: number): Promise<never>;
   /** Records an alert on the run and hands it to the configured notifier. */
   alert(alert: { level: 'info' | 'warning' | 'error'; title: string; message?: string }): Promise<void>;
   /** Sends a signal with parameters to another campaign (consumed by its signal schedule). */

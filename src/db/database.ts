@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type CompiledQuery } 
 import pg from 'pg';
 import type { BatonConfig } from '../config.ts';
 import { UserError } from '../errors.ts';
+import { MESSAGE_ID_UDF } from '../delivery/message-id.ts';
 import { registerSqliteUdfs } from '../rules/expression/functions/sqlite-udfs.ts';
 import { dialectFor, type DatabaseKind, type SqlDialect } from './dialect.ts';
 import { batonMigrations } from './migrations/index.ts';
@@ -58,6 +59,7 @@ export function openSqliteConnection(file: string): BetterSqlite3.Database {
   // 64 MiB of page cache (the default is 2 MiB): bulk writes and large scans touch far more pages.
   connection.pragma('cache_size = -65536');
   registerSqliteUdfs(connection);
+  connection.function(MESSAGE_ID_UDF.name, { deterministic: true }, MESSAGE_ID_UDF.fn);
   return connection;
 }
 

@@ -163,4 +163,89 @@ export interface BatonTables {
     members_table: string;
     saved_at: string;
   };
+  deliveries: {
+    run_id: string;
+    activity: string;
+    campaign_id: string;
+    channel: string;
+    provider: string;
+    dimension: string;
+    /** The channel activity's input working table: the recipients, with the columns they carry. */
+    working_table: string;
+    /** Those carried columns, as JSON [{ name, type }]. */
+    columns: string;
+    /** The channel activity's config (content, tracking…), as JSON. */
+    config: string;
+    created_at: string;
+  };
+  messages: {
+    /** Deterministic: src/delivery/message-id.ts. */
+    id: string;
+    run_id: string;
+    activity: string;
+    campaign_id: string;
+    channel: string;
+    /** The recipient's key in the dimension, as text. */
+    recipient: string;
+    address: string | null;
+    /** The recipient's place in the send (the window and fairness follow it). */
+    position: number;
+    /** queued | excluded | sending | sent | failed | bounced | uncertain */
+    status: string;
+    /** Why excluded, failed or bounced (a reason code or the provider's words). */
+    reason: string | null;
+    /** hard | soft, for a bounce. */
+    bounce: string | null;
+    attempts: Generated<number>;
+    /** Epoch ms before which a retry is not tried. */
+    next_attempt_at: Generated<number>;
+    lease_owner: string | null;
+    lease_until: number | null;
+    provider: string | null;
+    provider_message_id: string | null;
+    /** The links of the message, by index, as JSON (what a click token points at). */
+    links: string | null;
+    queued_at: string;
+    sent_at: string | null;
+    updated_at: string;
+  };
+  quarantine: {
+    channel: string;
+    address: string;
+    reason: string;
+    message_id: string | null;
+    at: string;
+  };
+  unsubscriptions: {
+    channel: string;
+    address: string;
+    message_id: string | null;
+    at: string;
+  };
+  rate_buckets: {
+    provider: string;
+    tokens: number;
+    updated_ms: number;
+  };
+  outbox_messages: {
+    id: string;
+    /** email | sms | push */
+    channel: string;
+    /** The ledger's message id, or an email's Message-ID (without angle brackets). */
+    message_id: string | null;
+    /** An address, a phone number, or a device token / push subscription. */
+    recipient: string;
+    sender: string | null;
+    /** An email's subject, a push notification's title. */
+    subject: string | null;
+    /** The text part, the SMS text, the push body. */
+    text: string | null;
+    html: string | null;
+    /** JSON: an email's headers; an SMS's encoding and segments; a push's data and deep link. */
+    headers: string;
+    /** An email's source as received (RFC 5322). */
+    raw: string | null;
+    provider_id: string | null;
+    received_at: string;
+  };
 }

@@ -121,6 +121,16 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
       }
       if (env.clock.now() < due) throw new TaskParked(due);
     },
+    async checkAgainAfter(ms) {
+      const due = env.clock.now() + ms;
+      await database.db
+        .updateTable('run_tasks')
+        .set({ wake_at: due })
+        .where('run_id', '=', run.id)
+        .where('activity', '=', activity)
+        .execute();
+      throw new TaskParked(due);
+    },
     async alert(alert) {
       const text = `alert (${alert.level}): ${alert.title}${alert.message ? ` — ${alert.message}` : ''}`;
       await writeRunLog(database, run.id, activity, alert.level === 'error' ? 'error' : alert.level, text, {

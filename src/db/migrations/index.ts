@@ -202,6 +202,91 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0010_ledger': {
+      async up(db: Kysely<unknown>) {
+        // One row per channel activity execution: what the senders need to render its messages.
+        await db.schema
+          .createTable('deliveries')
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('provider', 'text', (c) => c.notNull())
+          .addColumn('dimension', 'text', (c) => c.notNull())
+          .addColumn('working_table', 'text', (c) => c.notNull())
+          .addColumn('columns', 'text', (c) => c.notNull())
+          .addColumn('config', 'text', (c) => c.notNull())
+          .addColumn('created_at', sql.raw(timestamp), (c) => c.notNull())
+          .addPrimaryKeyConstraint('deliveries_pk', ['run_id', 'activity'])
+          .execute();
+        // The ledger: one row per message, from queued or excluded to its final state.
+        await db.schema
+          .createTable('messages')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('recipient', 'text', (c) => c.notNull())
+          .addColumn('address', 'text')
+          .addColumn('position', 'bigint', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('bounce', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_until', 'bigint')
+          .addColumn('provider', 'text')
+          .addColumn('provider_message_id', 'text')
+          .addColumn('links', 'text')
+          .addColumn('queued_at', sql.raw(timestamp), (c) => c.notNull())
+          .addColumn('sent_at', sql.raw(timestamp))
+          .addColumn('updated_at', sql.raw(timestamp), (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('messages_to_send')
+          .on('messages')
+          .columns(['status', 'next_attempt_at'])
+          .execute();
+        await db.schema
+          .createIndex('messages_by_activity')
+          .on('messages')
+          .columns(['run_id', 'activity', 'status'])
+          .execute();
+        await db.schema
+          .createIndex('messages_by_recipient')
+          .on('messages')
+          .columns(['channel', 'recipient', 'sent_at'])
+          .execute();
+        // Addresses that bounced hard or complained: never sent to again on that channel.
+        await db.schema
+          .createTable('quarantine')
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('address', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('message_id', 'text')
+          .addColumn('at', sql.raw(timestamp), (c) => c.notNull())
+          .addPrimaryKeyConstraint('quarantine_pk', ['channel', 'address'])
+          .execute();
+        // Recipients who opted out of a channel (unsubscribe links, complaints).
+        await db.schema
+          .createTable('unsubscriptions')
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('address', 'text', (c) => c.notNull())
+          .addColumn('message_id', 'text')
+          .addColumn('at', sql.raw(timestamp), (c) => c.notNull())
+          .addPrimaryKeyConstraint('unsubscriptions_pk', ['channel', 'address'])
+          .execute();
+        // The token buckets that hold each provider to its rate, shared by every sender.
+        await db.schema
+          .createTable('rate_buckets')
+          .addColumn('provider', 'text', (c) => c.primaryKey())
+          .addColumn('tokens', 'double precision', (c) => c.notNull())
+          .addColumn('updated_ms', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
     '0008_run_control': {
       async up(db: Kysely<unknown>) {
         // Who executes a run, and until when that claim holds (epoch ms): a run whose process died is
@@ -236,6 +321,32 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .addColumn('source_activity', 'text', (c) => c.notNull())
           .addColumn('created_at', sql.raw(timestamp), (c) => c.notNull())
           .addColumn('consumed_at', sql.raw(timestamp))
+          .execute();
+      },
+    },
+    '0011_outbox': {
+      async up(db: Kysely<unknown>) {
+        // What the dev outbox received and what the simulators were given: one row per message and
+        // recipient. The simulators' ids are derived from the idempotency key, so a resend adds nothing.
+        await db.schema
+          .createTable('outbox_messages')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('message_id', 'text')
+          .addColumn('recipient', 'text', (c) => c.notNull())
+          .addColumn('sender', 'text')
+          .addColumn('subject', 'text')
+          .addColumn('text', 'text')
+          .addColumn('html', 'text')
+          .addColumn('headers', 'text', (c) => c.notNull())
+          .addColumn('raw', 'text')
+          .addColumn('provider_id', 'text')
+          .addColumn('received_at', sql.raw(timestamp), (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('outbox_messages_by_time')
+          .on('outbox_messages')
+          .columns(['received_at', 'id'])
           .execute();
       },
     },

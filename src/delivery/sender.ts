@@ -1,0 +1,280 @@
+import type { SendResult } from '../channels/types.ts';
+import type { Database } from '../db/database.ts';
+import type { Channel } from '../schema/types.ts';
+import { RateLimiter } from './rate-limiter.ts';
+
+/**
+ * The senders' side of the ledger: claim queued messages with a lease, compose them, send them through
+ * their provider, and record what happened. Every step is a statement on the ledger, so any number of
+ * senders in any number of processes share the work, and a sender that dies leaves messages whose lease
+ * lapses: they are sent again where the provider deduplicates, and counted `uncertain` otherwise —
+ * never sent twice silently, never dropped silently.
+ */
+
+/** A claimed message, as the composer needs it. */
+export interface ClaimedMessage {
+  id: string;
+  run: string;
+  activity: string;
+  channel: Channel;
+  recipient: string;
+  address: string;
+  attempts: number;
+}
+
+/** What the composer makes of a claimed message: something to send, or a reason it cannot be sent. */
+export type Composed =
+  | { id: string; send: (idempotencyKey: string) => Promise<SendResult>; links: string[] }
+  | { id: string; excluded: string };
+
+/** Renders a batch of claimed messages (one delivery's, or several) and binds each to its provider. */
+export interface Composer {
+  compose(messages: ClaimedMessage[]): Promise<Composed[]>;
+  /** Whether the provider of a delivery deduplicates on the idempotency key (see Provider.idempotent). */
+  idempotent(run: string, activity: string): Promise<boolean>;
+  /** The messages per second the provider of a delivery may take, all senders together (none: no limit). */
+  rate(run: string, activity: string): Promise<{ bucket: string; perSecond: number } | undefined>;
+}
+
+export interface SenderOptions {
+  /** Names this sender in the leases it takes. */
+  owner: string;
+  composer: Composer;
+  batchSize?: number;
+  /** Messages of a batch in flight at once. */
+  concurrency?: number;
+  leaseMs?: number;
+  /** Attempts before a transient failure becomes final (`failed`). */
+  maxAttempts?: number;
+  /** The wait before attempt n + 1 after n transient failures. */
+  backoffMs?: (attempts: number) => number;
+  now?: () => number;
+}
+
+const DEFAULT_BACKOFF = (attempts: number) => Math.min(3_600_000, 30_000 * 2 ** (attempts - 1));
+
+/** Channels' addresses as quarantine keeps them (the ledger's SQL twin: queue.ts normalisedAddress). */
+export function normaliseAddress(channel: Channel, address: string): string {
+  if (channel === 'email') return address.trim().toLowerCase();
+  if (channel === 'sms') return address.trim().replace(/[ \-.()]/g, '');
+  return address.trim();
+}
+
+export class Sender {
+  private readonly limiter: RateLimiter;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly database: Database,
+    private readonly options: SenderOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.limiter = new RateLimiter(database, this.now);
+  }
+
+  /** Sends until nothing is due now; returns how many messages it handled. */
+  async drain(): Promise<number> {
+    let total = 0;
+    await this.recoverLapsed();
+    for (;;) {
+      const handled = await this.sendBatch();
+      if (handled === 0) return total;
+      total += handled;
+    }
+  }
+
+  /**
+   * Messages whose sender died mid-send (their lease lapsed): queued again when the provider
+   * deduplicates on the message id, otherwise `uncertain` — the provider may or may not have them.
+   */
+  async recoverLapsed(): Promise<{ requeued: number; uncertain: number }> {
+    const lapsed = await this.database.db
+      .selectFrom('messages')
+      .select(['run_id', 'activity'])
+      .distinct()
+      .where('status', '=', 'sending')
+      .where('lease_until', '<', this.now())
+      .execute();
+    let requeued = 0;
+    let uncertain = 0;
+    for (const { run_id, activity } of lapsed) {
+      const again = await this.options.composer.idempotent(run_id, activity);
+      const result = await this.database.db
+        .updateTable('messages')
+        .set({
+          status: again ? 'queued' : 'uncertain',
+          reason: again
+            ? null
+            : 'the sender stopped during the send; the provider cannot say whether it went out',
+          lease_owner: null,
+          lease_until: null,
+          updated_at: new Date(this.now()).toISOString(),
+        })
+        .where('run_id', '=', run_id)
+        .where('activity', '=', activity)
+        .where('status', '=', 'sending')
+        .where('lease_until', '<', this.now())
+        .executeTakeFirst();
+      if (again) requeued += Number(result.numUpdatedRows);
+      else uncertain += Number(result.numUpdatedRows);
+    }
+    return { requeued, uncertain };
+  }
+
+  /** Claims a batch of due messages and sends it; returns how many it claimed. */
+  async sendBatch(): Promise<number> {
+    const claimed = await this.claim();
+    if (claimed.length === 0) return 0;
+    const composed = await this.options.composer.compose(claimed);
+    const byId = new Map(claimed.map((m) => [m.id, m]));
+    const concurrency = this.options.concurrency ?? 20;
+    const outcomes: Array<{
+      message: ClaimedMessage;
+      result: SendResult | { excluded: string };
+      links: string[];
+    }> = [];
+    const queue = [...composed];
+    const rates = new Map<string, Awaited<ReturnType<Composer['rate']>>>();
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const message = byId.get(next.id)!;
+        if ('excluded' in next) {
+          outcomes.push({ message, result: { excluded: next.excluded }, links: [] });
+          continue;
+        }
+        const key = `${message.run}/${message.activity}`;
+        if (!rates.has(key)) rates.set(key, await this.options.composer.rate(message.run, message.activity));
+        const rate = rates.get(key);
+        if (rate) await this.limiter.take(rate.bucket, rate.perSecond, 1);
+        let result: SendResult;
+        try {
+          result = await next.send(message.id);
+        } catch (error) {
+          // A provider that throws instead of answering: treated as a transient failure, never lost.
+          result = { status: 'transient', reason: (error as Error).message };
+        }
+        outcomes.push({ message, result, links: next.links });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, composed.length) }, worker));
+    await this.record(outcomes);
+    return claimed.length;
+  }
+
+  private async claim(): Promise<ClaimedMessage[]> {
+    const now = this.now();
+    const due = this.database.db
+      .selectFrom('messages')
+      .select('id')
+      .where('status', '=', 'queued')
+      .where('next_attempt_at', '<=', now)
+      .orderBy('next_attempt_at')
+      .orderBy('position')
+      .limit(this.options.batchSize ?? 200);
+    // Several senders on PostgreSQL each take other rows, without waiting on one another.
+    const picked = this.database.kind === 'postgres' ? due.forUpdate().skipLocked() : due;
+    const rows = await this.database.db
+      .updateTable('messages')
+      .set((eb) => ({
+        status: 'sending',
+        lease_owner: this.options.owner,
+        lease_until: now + (this.options.leaseMs ?? 120_000),
+        attempts: eb('attempts', '+', 1),
+        updated_at: new Date(now).toISOString(),
+      }))
+      .where('id', 'in', picked)
+      .where('status', '=', 'queued')
+      .returning(['id', 'run_id', 'activity', 'channel', 'recipient', 'address', 'attempts'])
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      run: r.run_id,
+      activity: r.activity,
+      channel: r.channel as Channel,
+      recipient: r.recipient,
+      address: r.address ?? '',
+      attempts: Number(r.attempts),
+    }));
+  }
+
+  /** Writes every outcome of a batch in one transaction, only for the messages this sender still holds. */
+  private async record(
+    outcomes: Array<{ message: ClaimedMessage; result: SendResult | { excluded: string }; links: string[] }>,
+  ): Promise<void> {
+    const now = this.now();
+    const at = new Date(now).toISOString();
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    const backoff = this.options.backoffMs ?? DEFAULT_BACKOFF;
+    await this.database.db.transaction().execute(async (trx) => {
+      for (const { message, result, links } of outcomes) {
+        const mine = trx
+          .updateTable('messages')
+          .where('id', '=', message.id)
+          .where('lease_owner', '=', this.options.owner)
+          .where('status', '=', 'sending');
+        const released = { lease_owner: null, lease_until: null, updated_at: at };
+        if ('excluded' in result) {
+          await mine.set({ ...released, status: 'excluded', reason: result.excluded }).execute();
+        } else if (result.status === 'accepted') {
+          await mine
+            .set({
+              ...released,
+              status: 'sent',
+              reason: null,
+              provider_message_id: result.providerMessageId,
+              links: links.length ? JSON.stringify(links) : null,
+              sent_at: at,
+            })
+            .execute();
+        } else if (result.status === 'transient' && message.attempts < maxAttempts) {
+          const wait = Math.max(result.retryAfterMs ?? 0, backoff(message.attempts));
+          await mine
+            .set({ ...released, status: 'queued', reason: result.reason, next_attempt_at: now + wait })
+            .execute();
+        } else if (result.status === 'transient') {
+          await mine
+            .set({
+              ...released,
+              status: 'failed',
+              reason: `${result.reason} (after ${message.attempts} attempts)`,
+            })
+            .execute();
+        } else {
+          await mine
+            .set({
+              ...released,
+              status: result.bounce ? 'bounced' : 'failed',
+              reason: result.reason,
+              bounce: result.bounce,
+            })
+            .execute();
+          // A hard bounce: the address does not exist; nothing is sent to it on this channel again.
+          if (result.bounce === 'hard')
+            await trx
+              .insertInto('quarantine')
+              .values({
+                channel: message.channel,
+                address: normaliseAddress(message.channel, message.address),
+                reason: result.reason,
+                message_id: message.id,
+                at,
+              })
+              .onConflict((oc) => oc.columns(['channel', 'address']).doNothing())
+              .execute();
+        }
+      }
+    });
+  }
+}
+
+/** Messages of a channel activity not yet in a final state. */
+export async function pendingMessages(database: Database, run: string, activity: string): Promise<number> {
+  const row = await database.db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('run_id', '=', run)
+    .where('activity', '=', activity)
+    .where('status', 'in', ['queued', 'sending'])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
