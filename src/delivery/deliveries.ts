@@ -10,6 +10,7 @@ import {
   type QueueCounts,
   type QueueRequest,
 } from './queue.ts';
+import { writeDirectMailFile } from './direct-mail-file.ts';
 import { pendingMessages } from './sender.ts';
 
 /** How often a channel activity looks whether all its messages are in a final state. */
@@ -67,6 +68,10 @@ export async function deliver(
     .onConflict((oc) => oc.columns(['run_id', 'activity']).doNothing())
     .execute();
   const queued = await queueMessages(ctx.database, request);
+  if (channel === 'direct-mail') {
+    const file = await writeDirectMailFile(ctx, config as unknown as { columns: string[]; folder: string });
+    if (file) await ctx.log(`extraction written: ${file}`, { event: 'direct-mail.file', file });
+  }
   if ((await pendingMessages(ctx.database, ctx.run, ctx.activity)) > 0) {
     await ctx.log(`${queued.queued} messages to send${describeExcluded(queued)}`, {
       event: 'channel.queued',

@@ -1,3 +1,4 @@
+import { csvLine } from '../csv-line.ts';
 import type { Selectable } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { BatonTables } from '../../db/tables.ts';
@@ -178,10 +179,6 @@ export async function getImport(
   };
 }
 
-function csvField(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
 /**
  * The rejected rows as CSV: the file's own header plus `line` and `reason`, one row per rejected record
  * (its reasons joined), so the file can be fixed and imported again.
@@ -201,7 +198,7 @@ export async function rejectsCsv(database: Database, id: string): Promise<string
     .orderBy('line')
     .orderBy('id')
     .execute();
-  const lines = [[...header, 'line', 'reason'].map(csvField).join(',')];
+  const lines = [csvLine([...header, 'line', 'reason'])];
   const byLine = new Map<number, { record: string[]; reasons: string[] }>();
   for (const r of rejections) {
     let entry = byLine.get(r.line);
@@ -210,7 +207,7 @@ export async function rejectsCsv(database: Database, id: string): Promise<string
   }
   for (const [line, { record, reasons }] of byLine) {
     const fields = header.length > 0 ? header.map((_, i) => record[i] ?? '') : record;
-    lines.push([...fields, String(line), reasons.join('; ')].map(csvField).join(','));
+    lines.push(csvLine([...fields, String(line), reasons.join('; ')]));
   }
   return `${lines.join('\n')}\n`;
 }
