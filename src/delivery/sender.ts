@@ -22,10 +22,16 @@ export interface ClaimedMessage {
   attempts: number;
 }
 
-/** What the composer makes of a claimed message: something to send, or a reason it cannot be sent. */
+/**
+ * What the composer makes of a claimed message: something to send; a reason it is excluded (an address
+ * found malformed when rendered); or a reason it failed for good (a template that cannot render for it).
+ */
 export type Composed =
   | { id: string; send: (idempotencyKey: string) => Promise<SendResult>; links: string[] }
-  | { id: string; excluded: string };
+  | { id: string; excluded: string }
+  | { id: string; failed: string };
+
+type Outcome = SendResult | { excluded: string } | { failed: string };
 
 /** Renders a batch of claimed messages (one delivery's, or several) and binds each to its provider. */
 export interface Composer {
@@ -130,7 +136,7 @@ export class Sender {
     const concurrency = this.options.concurrency ?? 20;
     const outcomes: Array<{
       message: ClaimedMessage;
-      result: SendResult | { excluded: string };
+      result: Outcome;
       links: string[];
     }> = [];
     const queue = [...composed];
@@ -138,8 +144,8 @@ export class Sender {
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const message = byId.get(next.id)!;
-        if ('excluded' in next) {
-          outcomes.push({ message, result: { excluded: next.excluded }, links: [] });
+        if (!('send' in next)) {
+          outcomes.push({ message, result: next, links: [] });
           continue;
         }
         const key = `${message.run}/${message.activity}`;
@@ -199,7 +205,7 @@ export class Sender {
 
   /** Writes every outcome of a batch in one transaction, only for the messages this sender still holds. */
   private async record(
-    outcomes: Array<{ message: ClaimedMessage; result: SendResult | { excluded: string }; links: string[] }>,
+    outcomes: Array<{ message: ClaimedMessage; result: Outcome; links: string[] }>,
   ): Promise<void> {
     const now = this.now();
     const at = new Date(now).toISOString();
@@ -215,6 +221,8 @@ export class Sender {
         const released = { lease_owner: null, lease_until: null, updated_at: at };
         if ('excluded' in result) {
           await mine.set({ ...released, status: 'excluded', reason: result.excluded }).execute();
+        } else if ('failed' in result) {
+          await mine.set({ ...released, status: 'failed', reason: result.failed }).execute();
         } else if (result.status === 'accepted') {
           await mine
             .set({

@@ -1,0 +1,237 @@
+import { sql } from 'kysely';
+import type { ChannelProviders } from '../channels/providers/registry.ts';
+import { buildRenderContext, type JsonValue } from '../channels/render/context.ts';
+import { compileEmail, renderEmail, type CompiledEmail } from '../channels/render/email.ts';
+import { TemplateRenderError } from '../channels/render/liquid.ts';
+import { compilePush, renderPush, type CompiledPush } from '../channels/render/push.ts';
+import { compileSms, renderSms, type CompiledSms } from '../channels/render/sms.ts';
+import type { OutgoingMessages, Provider, SendingChannel } from '../channels/types.ts';
+import type { Database } from '../db/database.ts';
+import { workingTableRef, type ExtraColumn } from '../engine/working-tables.ts';
+import { UserError } from '../errors.ts';
+import { requireSchema } from '../schema/store.ts';
+import { findTable, type TableDef } from '../schema/types.ts';
+import type { TokenSigner } from '../tracking/tokens.ts';
+import type { DeliveryConfig } from './deliveries.ts';
+import { recipientSql } from './queue.ts';
+import type { ClaimedMessage, Composed, Composer } from './sender.ts';
+
+export interface ComposerOptions {
+  providers: ChannelProviders;
+  signer: TokenSigner;
+  /** Base of tracking links (BATON_PUBLIC_URL). */
+  publicUrl: string;
+}
+
+/** A channel activity's delivery, loaded once: its content compiled, its provider, its recipients' table. */
+interface LoadedDelivery {
+  channel: SendingChannel;
+  campaign: { id: string; name: string };
+  config: DeliveryConfig & { tracking?: boolean; defaultCountry?: string };
+  dimension: TableDef;
+  workingTable: string;
+  carried: ExtraColumn[];
+  provider: Provider;
+  render: (
+    message: ClaimedMessage,
+    profile: Record<string, JsonValue>,
+    row: Record<string, JsonValue>,
+  ) => Promise<{ outgoing: OutgoingMessages[SendingChannel]; links: string[] } | { excluded: string }>;
+}
+
+/**
+ * Makes sendable messages of claimed ledger rows: loads each delivery once (content compiled — MJML once
+ * per activity), reads the recipients of a batch in one query (their row of the dimension and the columns
+ * their working table carries), renders each message and binds it to its provider.
+ */
+export class LedgerComposer implements Composer {
+  private readonly deliveries = new Map<string, Promise<LoadedDelivery>>();
+
+  constructor(
+    private readonly database: Database,
+    private readonly options: ComposerOptions,
+  ) {}
+
+  async idempotent(run: string, activity: string): Promise<boolean> {
+    return (await this.delivery(run, activity)).provider.idempotent;
+  }
+
+  async rate(run: string, activity: string): Promise<{ bucket: string; perSecond: number } | undefined> {
+    const { config } = await this.delivery(run, activity);
+    return config.rate ? { bucket: `activity:${run}/${activity}`, perSecond: config.rate } : undefined;
+  }
+
+  async compose(messages: ClaimedMessage[]): Promise<Composed[]> {
+    const groups = new Map<string, ClaimedMessage[]>();
+    for (const m of messages) {
+      const key = `${m.run}/${m.activity}`;
+      groups.set(key, [...(groups.get(key) ?? []), m]);
+    }
+    const composed: Composed[] = [];
+    for (const group of groups.values()) {
+      const delivery = await this.delivery(group[0]!.run, group[0]!.activity);
+      const rows = await this.recipients(
+        delivery,
+        group.map((m) => m.recipient),
+      );
+      for (const message of group) {
+        const found = rows.get(message.recipient);
+        if (!found) {
+          composed.push({ id: message.id, failed: 'the recipient is no longer in its table' });
+          continue;
+        }
+        try {
+          const rendered = await delivery.render(message, found.profile, found.row);
+          if ('excluded' in rendered) composed.push({ id: message.id, excluded: rendered.excluded });
+          else {
+            const provider = delivery.provider;
+            composed.push({
+              id: message.id,
+              links: rendered.links,
+              send: (idempotencyKey) => provider.send(rendered.outgoing, { idempotencyKey }),
+            });
+          }
+        } catch (error) {
+          // A template that cannot be rendered for this recipient fails the message, not the batch.
+          if (!(error instanceof TemplateRenderError)) throw error;
+          composed.push({ id: message.id, failed: `the message could not be rendered: ${error.message}` });
+        }
+      }
+    }
+    return composed;
+  }
+
+  /** The recipients' rows of the dimension and of their working table, by recipient. */
+  private async recipients(
+    delivery: LoadedDelivery,
+    recipients: string[],
+  ): Promise<Map<string, { profile: Record<string, JsonValue>; row: Record<string, JsonValue> }>> {
+    const { dimension, carried } = delivery;
+    const keys = dimension.primaryKey;
+    const on = sql.join(
+      keys.map((k) => sql`${sql.ref(`d.${k}`)} = ${sql.ref(`w.${k}`)}`),
+      sql` AND `,
+    );
+    const select = [
+      sql`${recipientSql(keys, 'w')} AS ${sql.id('__recipient')}`,
+      ...dimension.columns.map((c) => sql`${sql.ref(`d.${c.name}`)} AS ${sql.id(`d_${c.name}`)}`),
+      ...carried.map((c) => sql`${sql.ref(`w.${c.name}`)} AS ${sql.id(`w_${c.name}`)}`),
+    ];
+    const { rows } = await sql<Record<string, unknown>>`SELECT ${sql.join(select)}
+      FROM ${workingTableRef(this.database, delivery.workingTable)} AS w
+      JOIN ${this.database.dialect.dataTableRef(dimension.name)} AS d ON ${on}
+      WHERE ${recipientSql(keys, 'w')} IN (${sql.join(recipients)})`.execute(this.database.db);
+    const dialect = this.database.dialect;
+    return new Map(
+      rows.map((r) => [
+        String(r.__recipient),
+        {
+          profile: Object.fromEntries(
+            dimension.columns.map((c) => [c.name, dialect.fromDriver(c.type, r[`d_${c.name}`])]),
+          ),
+          row: Object.fromEntries(carried.map((c) => [c.name, dialect.fromDriver(c.type, r[`w_${c.name}`])])),
+        },
+      ]),
+    );
+  }
+
+  private delivery(run: string, activity: string): Promise<LoadedDelivery> {
+    const key = `${run}/${activity}`;
+    let loaded = this.deliveries.get(key);
+    if (!loaded) {
+      loaded = this.load(run, activity);
+      // A delivery that cannot be loaded is tried again next time, not remembered as broken.
+      loaded.catch(() => this.deliveries.delete(key));
+      this.deliveries.set(key, loaded);
+    }
+    return loaded;
+  }
+
+  private async load(run: string, activity: string): Promise<LoadedDelivery> {
+    const row = await this.database.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('run_id', '=', run)
+      .where('activity', '=', activity)
+      .executeTakeFirst();
+    if (!row) throw new UserError(`No delivery for activity ${activity} of run ${run}.`);
+    const { schema } = await requireSchema(this.database);
+    const dimension = findTable(schema, row.dimension);
+    if (!dimension) throw new UserError(`The table ${row.dimension} of the delivery ${activity} is gone.`);
+    const campaign = await this.database.db
+      .selectFrom('campaigns')
+      .select(['id', 'name'])
+      .where('id', '=', row.campaign_id)
+      .executeTakeFirst();
+    const channel = row.channel as SendingChannel;
+    const config = JSON.parse(row.config) as LoadedDelivery['config'] & Record<string, unknown>;
+    const carried = JSON.parse(row.columns) as ExtraColumn[];
+    const provider = this.options.providers.get(
+      channel,
+      row.provider === 'default' ? undefined : row.provider,
+    );
+    const tracking = { signer: this.options.signer, publicUrl: this.options.publicUrl };
+    const contextOf = (
+      message: ClaimedMessage,
+      profile: Record<string, JsonValue>,
+      r: Record<string, JsonValue>,
+    ) =>
+      buildRenderContext({
+        profile,
+        carried: carried.map((c) => c.name),
+        row: r,
+        campaign: { id: row.campaign_id, name: campaign?.name ?? row.campaign_id },
+        message: { id: message.id, channel },
+      });
+    let render: LoadedDelivery['render'];
+    if (channel === 'email') {
+      const compiled: CompiledEmail = await compileEmail(config as never);
+      const domain = new URL(this.options.publicUrl).hostname;
+      render = async (message, profile, r) => {
+        const { email, links } = await renderEmail(compiled, contextOf(message, profile, r), {
+          ...tracking,
+          messageId: message.id,
+          to: message.address,
+          tracking: config.tracking !== false,
+          domain,
+        });
+        return { outgoing: email, links };
+      };
+    } else if (channel === 'sms') {
+      const compiled: CompiledSms = compileSms(config as never);
+      render = async (message, profile, r) => {
+        const rendered = await renderSms(compiled, contextOf(message, profile, r), {
+          ...tracking,
+          messageId: message.id,
+          to: message.address,
+          defaultCountry: config.defaultCountry,
+          tracking: config.tracking !== false,
+        });
+        return 'rejected' in rendered
+          ? { excluded: rendered.rejected }
+          : { outgoing: rendered.sms, links: rendered.links };
+      };
+    } else {
+      const compiled: CompiledPush = compilePush(config as never);
+      render = async (message, profile, r) => ({
+        outgoing: await renderPush(compiled, contextOf(message, profile, r), {
+          ...tracking,
+          messageId: message.id,
+          token: message.address,
+          tracking: config.tracking !== false,
+        }),
+        links: [],
+      });
+    }
+    return {
+      channel,
+      campaign: { id: row.campaign_id, name: campaign?.name ?? row.campaign_id },
+      config,
+      dimension,
+      workingTable: row.working_table,
+      carried,
+      provider,
+      render,
+    };
+  }
+}

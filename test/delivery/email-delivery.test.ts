@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { saveCampaign } from '../../src/campaigns/store.ts';
+import { createProviders, type ChannelProviders } from '../../src/channels/providers/registry.ts';
+import { loadConfig } from '../../src/config.ts';
+import { LedgerComposer } from '../../src/delivery/composer.ts';
+import { ledgerCounts } from '../../src/delivery/queue.ts';
+import { Sender } from '../../src/delivery/sender.ts';
+import { ManualClock } from '../../src/engine/clock.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { runStatus, transitionRows } from '../../src/engine/run-inspection.ts';
+import { parseSchemaText } from '../../src/schema/parse.ts';
+import { loadKeyring } from '../../src/tracking/keys.ts';
+import { TokenSigner } from '../../src/tracking/tokens.ts';
+import { describeEachDatabase } from '../helpers/databases.ts';
+import { loadDataset } from '../helpers/expressions.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+
+/**
+ * A live email send to a real SMTP server that fails on purpose, message by message: transient refusals
+ * and a dropped connection are retried to success, permanent ones end bounced (a hard bounce quarantines
+ * the address) or failed, every accepted message arrives exactly once with its deterministic Message-ID
+ * and tracked link, and the channel activity goes on only when every message is final.
+ */
+const SCHEMA = parseSchemaText(`
+tables:
+  people:
+    primaryKey: id
+    columns: { id: integer, name: string, email: string, ok: boolean }
+    targeting:
+      email: { address: email, optIn: ok }
+`);
+const PEOPLE = [
+  { id: 1, name: 'Ann', email: 'ann@example.test', ok: true },
+  { id: 2, name: 'Bob', email: 'temp4xx-2-bob@example.test', ok: true },
+  { id: 3, name: 'Cid', email: 'perm550-cid@example.test', ok: true },
+  { id: 4, name: 'Dan', email: 'full552-dan@example.test', ok: true },
+  { id: 5, name: 'Eve', email: 'policy554-eve@example.test', ok: true },
+  { id: 6, name: 'Fay', email: 'drop-fay@example.test', ok: true },
+  { id: 7, name: 'Gus', email: 'temp4xx-9-gus@example.test', ok: true },
+  { id: 8, name: 'Hal', email: null, ok: true },
+];
+const START = Date.parse('2026-11-20T09:00:00Z');
+
+describeEachDatabase('email delivery', (t) => {
+  let sink: SmtpSink;
+  let providers: ChannelProviders;
+  let signer: TokenSigner;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    await loadDataset(t, SCHEMA, { people: PEOPLE });
+    await saveCampaign(t.database, {
+      id: 'hello',
+      name: 'Hello',
+      activities: {
+        everyone: { type: 'build-audience', dimension: 'people' },
+        mail: {
+          type: 'email',
+          input: 'everyone',
+          from: 'shop@example.test',
+          subject: 'Hello {{ profile.name }}',
+          html: '<html><body><p>Hi {{ profile.name }}, see <a href="https://shop.example/sale?id={{ profile.id }}">the sale</a>.</p></body></html>',
+        },
+        after: { type: 'end', input: 'mail.sent' },
+      },
+    });
+    const config = loadConfig(
+      {
+        SMTP_URL: sink.url,
+        BATON_DATA_DIR: t.config.dataDir,
+        BATON_SECRET: 'a'.repeat(40),
+        BATON_PUBLIC_URL: 'https://t.example',
+      },
+      t.config.dataDir,
+    );
+    providers = createProviders({ ...config, databaseUrl: t.config.databaseUrl }, t.database);
+    signer = new TokenSigner(loadKeyring({ ...config, databaseUrl: t.config.databaseUrl }));
+  });
+  afterAll(async () => {
+    await providers.close();
+    await sink.close();
+  });
+
+  it('retries transient failures, bounces and quarantines permanent ones, and sends each message once', async () => {
+    const clock = new ManualClock(START);
+    const engine = new Engine(t.database, { clock });
+    const sender = new Sender(t.database, {
+      owner: 'test-sender',
+      composer: new LedgerComposer(t.database, { providers, signer, publicUrl: 'https://t.example' }),
+      maxAttempts: 4,
+      now: () => clock.now(),
+    });
+    const { run, finished } = await engine.start('hello', { mode: 'live' });
+    expect(await finished).toMatchObject({ status: 'waiting', tasks: { mail: 'waiting', after: 'pending' } });
+    // Four rounds, 30 s, 60 s and 120 s apart (the backoff): Bob's two refusals are behind him by the third.
+    for (const wait of [0, 30_000, 60_000, 120_000]) {
+      clock.advance(wait);
+      await sender.drain();
+    }
+    const byStatus = async () =>
+      Object.fromEntries(
+        (
+          await t.database.db
+            .selectFrom('messages')
+            .select(['recipient', 'status', 'reason', 'bounce', 'attempts'])
+            .where('run_id', '=', run)
+            .execute()
+        ).map((m) => [m.recipient, [m.status, m.bounce, Number(m.attempts)]]),
+      );
+    expect(await byStatus()).toEqual({
+      '1': ['sent', null, 1],
+      '2': ['sent', null, 3],
+      '3': ['bounced', 'hard', 1],
+      '4': ['bounced', 'soft', 1],
+      '5': ['failed', null, 1],
+      '6': ['sent', null, 2],
+      // Nine refusals to come, four attempts allowed: it fails for good, saying how often it was tried.
+      '7': ['failed', null, 4],
+      '8': ['excluded', null, 0],
+    });
+    const quarantined = await t.database.db.selectFrom('quarantine').select(['channel', 'address']).execute();
+    expect(quarantined).toEqual([{ channel: 'email', address: 'perm550-cid@example.test' }]);
+
+    // Each accepted message arrived once, with the ledger's id as its Message-ID and a tracked link.
+    const received = sink.received();
+    expect(received.map((m) => m.envelope.to[0]).sort()).toEqual([
+      'ann@example.test',
+      'drop-fay@example.test',
+      'temp4xx-2-bob@example.test',
+    ]);
+    const ann = received.find((m) => m.envelope.to[0] === 'ann@example.test')!;
+    const annRow = await t.database.db
+      .selectFrom('messages')
+      .select(['id', 'links'])
+      .where('run_id', '=', run)
+      .where('recipient', '=', '1')
+      .executeTakeFirstOrThrow();
+    expect(ann.messageId).toBe(`<${annRow.id}@t.example>`);
+    expect(ann.subject).toBe('Hello Ann');
+    expect(JSON.parse(annRow.links!)).toEqual(['https://shop.example/sale?id=1']);
+    const click = /https:\/\/t\.example\/t\/c\/([A-Za-z0-9_-]+)/.exec(ann.html!)?.[1];
+    expect(signer.verify(click!)).toEqual({ kind: 'click', messageId: annRow.id, link: 0 });
+    expect(ann.raw).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(ann.raw).toMatch(/List-Unsubscribe:\s+<https:\/\/t\.example\/u\/[A-Za-z0-9_-]+>/);
+
+    // Every message is final: the activity goes on with the recipients that were sent.
+    clock.advance(5_000);
+    const woken = await engine.sweep();
+    expect(await woken[0]!.finished).toMatchObject({ status: 'done', counts: { 'mail.sent': 3 } });
+    const sent = await transitionRows(t.database, run, 'mail.sent', { limit: 10, offset: 0 });
+    expect(sent.rows.map((r) => r.id)).toEqual([1, 2, 6]);
+    expect((await ledgerCounts(t.database, run, 'mail')).byStatus).toEqual({
+      sent: 3,
+      bounced: 2,
+      failed: 2,
+      excluded: 1,
+    });
+    expect((await runStatus(t.database, run)).tasks.after).toBe('done');
+    await engine.close();
+  });
+});
