@@ -16,7 +16,46 @@ export interface BatonConfig {
   runRetentionDays: number;
   /** Tasks of one run executing at the same time (independent branches). */
   runConcurrency: number;
+  /** Port of the dev outbox (embedded mode's local SMTP server). */
+  outboxPort: number;
+  /** Channel provider settings, checked when the providers are built (src/channels/providers/registry.ts). */
+  providers: ProviderSettings;
+  /**
+   * The key that signs tracking links (`[id:]secret`) and the retired ones (`id:secret:retiredAt,…`), read
+   * by src/tracking/keys.ts. Secrets: never log them.
+   */
+  secret: string | undefined;
+  previousSecrets: string | undefined;
 }
+
+/**
+ * The raw provider settings. Which of them are required depends on the chosen provider, so they are checked
+ * where the providers are built, with errors that name the missing variable.
+ */
+export interface ProviderSettings {
+  smtpUrl: string | undefined;
+  smtpMaxConnections: number;
+  smtpMaxMessages: number;
+  smsProvider: string;
+  smsUrl: string | undefined;
+  smsAccount: string | undefined;
+  smsToken: string | undefined;
+  smsFrom: string | undefined;
+  pushProvider: string;
+  fcmServiceAccount: string | undefined;
+  fcmUrl: string | undefined;
+  apnsKeyFile: string | undefined;
+  apnsKeyId: string | undefined;
+  apnsTeamId: string | undefined;
+  apnsTopic: string | undefined;
+  apnsHost: string | undefined;
+  vapidPublicKey: string | undefined;
+  vapidPrivateKey: string | undefined;
+  vapidSubject: string | undefined;
+}
+
+/** The dev outbox's usual port (the conventional submission port for test servers). */
+export const DEFAULT_OUTBOX_PORT = 2525;
 
 /** Independent branches of one run executing at once, unless configured. */
 export const DEFAULT_RUN_CONCURRENCY = 4;
@@ -29,6 +68,28 @@ const KEYS = [
   'BATON_PUBLIC_URL',
   'BATON_RUN_RETENTION_DAYS',
   'BATON_RUN_CONCURRENCY',
+  'BATON_SECRET',
+  'BATON_SECRET_PREVIOUS',
+  'BATON_OUTBOX_PORT',
+  'SMTP_URL',
+  'SMTP_MAX_CONNECTIONS',
+  'SMTP_MAX_MESSAGES',
+  'SMS_PROVIDER',
+  'SMS_URL',
+  'SMS_ACCOUNT',
+  'SMS_TOKEN',
+  'SMS_FROM',
+  'PUSH_PROVIDER',
+  'FCM_SERVICE_ACCOUNT',
+  'FCM_URL',
+  'APNS_KEY_FILE',
+  'APNS_KEY_ID',
+  'APNS_TEAM_ID',
+  'APNS_TOPIC',
+  'APNS_HOST',
+  'VAPID_PUBLIC_KEY',
+  'VAPID_PRIVATE_KEY',
+  'VAPID_SUBJECT',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -82,6 +143,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       `BATON_RUN_CONCURRENCY must be a whole number from 1 to 64, not "${concurrencyText}".`,
     );
   }
+  const wholeNumber = (key: Key, fallback: number, min: number, max: number): number => {
+    const text = get(key) ?? String(fallback);
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new UserError(`${key} must be a whole number from ${min} to ${max}, not "${text}".`);
+    }
+    return value;
+  };
+  const filePath = (key: Key): string | undefined => {
+    const value = get(key);
+    return value === undefined ? undefined : path.resolve(cwd, value);
+  };
   return {
     dataDir: path.resolve(cwd, get('BATON_DATA_DIR') ?? '.baton'),
     databaseUrl,
@@ -90,5 +163,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     publicUrl: get('BATON_PUBLIC_URL') ?? `http://localhost:${port}`,
     runRetentionDays,
     runConcurrency,
+    secret: get('BATON_SECRET'),
+    previousSecrets: get('BATON_SECRET_PREVIOUS'),
+    outboxPort: wholeNumber('BATON_OUTBOX_PORT', DEFAULT_OUTBOX_PORT, 1, 65535),
+    providers: {
+      smtpUrl: get('SMTP_URL'),
+      smtpMaxConnections: wholeNumber('SMTP_MAX_CONNECTIONS', 5, 1, 100),
+      smtpMaxMessages: wholeNumber('SMTP_MAX_MESSAGES', 100, 1, 100_000),
+      smsProvider: get('SMS_PROVIDER') ?? 'simulator',
+      smsUrl: get('SMS_URL'),
+      smsAccount: get('SMS_ACCOUNT'),
+      smsToken: get('SMS_TOKEN'),
+      smsFrom: get('SMS_FROM'),
+      pushProvider: get('PUSH_PROVIDER') ?? 'simulator',
+      fcmServiceAccount: filePath('FCM_SERVICE_ACCOUNT'),
+      fcmUrl: get('FCM_URL'),
+      apnsKeyFile: filePath('APNS_KEY_FILE'),
+      apnsKeyId: get('APNS_KEY_ID'),
+      apnsTeamId: get('APNS_TEAM_ID'),
+      apnsTopic: get('APNS_TOPIC'),
+      apnsHost: get('APNS_HOST'),
+      vapidPublicKey: get('VAPID_PUBLIC_KEY'),
+      vapidPrivateKey: get('VAPID_PRIVATE_KEY'),
+      vapidSubject: get('VAPID_SUBJECT'),
+    },
   };
 }

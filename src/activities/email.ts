@@ -1,30 +1,33 @@
 import { z } from 'zod';
 import { channelActivity } from './channel.ts';
 
+export const emailConfig = z
+  .strictObject({
+    category: z.enum(['marketing', 'transactional']).default('marketing'),
+    sendWithoutConfirmation: z.boolean().default(false),
+    provider: z.string().min(1).optional(),
+    from: z.string().min(3).optional(),
+    replyTo: z.string().min(3).optional(),
+    subject: z.string().min(1),
+    html: z.string().min(1).optional(),
+    mjml: z.string().min(1).optional(),
+    template: z.string().min(1).optional(),
+    text: z.string().optional(),
+    tracking: z.boolean().default(true),
+    rate: z.number().int().min(1).max(2000).optional(),
+    /** One message per row of this one-to-many link instead of one per recipient. */
+    perRowOf: z.string().min(1).optional(),
+  })
+  .refine((c) => [c.html, c.mjml, c.template].filter((x) => x !== undefined).length === 1, {
+    message: 'give the content as html, mjml or template (one of them)',
+    path: ['html'],
+  });
+export type EmailConfig = z.infer<typeof emailConfig>;
+
 export const email = channelActivity({
   type: 'email',
   channel: 'email',
   label: 'Email',
   description: 'sends a personalised email to each recipient',
-  config: z
-    .strictObject({
-      category: z.enum(['marketing', 'transactional']).default('marketing'),
-      sendWithoutConfirmation: z.boolean().default(false),
-      provider: z.string().min(1).optional(),
-      from: z.string().min(3).optional(),
-      replyTo: z.string().min(3).optional(),
-      subject: z.string().min(1),
-      html: z.string().min(1).optional(),
-      mjml: z.string().min(1).optional(),
-      template: z.string().min(1).optional(),
-      text: z.string().optional(),
-      tracking: z.boolean().default(true),
-      rate: z.number().int().min(1).max(2000).optional(),
-      /** One message per row of this one-to-many link instead of one per recipient. */
-      perRowOf: z.string().min(1).optional(),
-    })
-    .refine((c) => [c.html, c.mjml, c.template].filter((x) => x !== undefined).length === 1, {
-      message: 'give the content as html, mjml or template (one of them)',
-      path: ['html'],
-    }),
+  config: emailConfig,
 });

@@ -11,6 +11,7 @@ import { registerErrorHandler } from './errors.ts';
 import { audienceRoutes } from './routes/audiences.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { fileRoutes } from './routes/files.ts';
+import { outboxRoutes } from './routes/outbox.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { runRoutes } from './routes/runs.ts';
 import { schemaRoutes } from './routes/schema.ts';
@@ -71,5 +72,6 @@ export async function buildApp(
   audienceRoutes(app, database);
   tableRoutes(app, database, path.join(config.dataDir, 'uploads'));
   fileRoutes(app, filesFolder(config.dataDir));
+  outboxRoutes(app, database);
   return app;
 }

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { loadExampleCampaigns } from '../../campaigns/examples.ts';
+import { startDevOutbox, type DevOutbox } from '../../channels/outbox/smtp-server.ts';
+import { describeProviders } from '../../channels/providers/registry.ts';
 import { loadConfig } from '../../config.ts';
 import { purgeOldRuns } from '../../engine/retention.ts';
-import { openDatabase } from '../../db/database.ts';
+import { openDatabase, type Database } from '../../db/database.ts';
 import { markInterruptedImports } from '../../data/import/import-history.ts';
 import { DEFAULT_DEMO_PROFILES, loadDemo } from '../../data/demo/load-demo.ts';
 import { loadSchema } from '../../schema/store.ts';
@@ -14,6 +16,8 @@ import { createProgressBar } from '../progress.ts';
  */
 async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
   const config = loadConfig();
+  // Provider settings that are chosen but incomplete stop the start, naming what is missing.
+  describeProviders(config);
   const database = await openDatabase(config);
   try {
     await markInterruptedImports(database);
@@ -35,6 +39,11 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
     const { buildApp } = await import('../../server/app.ts');
     const app = await buildApp(database, config, { logger: true });
     await app.listen({ port: config.port, host: config.host });
+    // Embedded mode without SMTP_URL sends its email to the dev outbox (src/channels/providers/registry.ts).
+    const outbox =
+      database.kind === 'sqlite' && config.providers.smtpUrl === undefined
+        ? await openDevOutbox(database, config.outboxPort)
+        : undefined;
     // Working tables of old runs are dropped now and every hour (their counts and logs stay).
     const purge = () =>
       purgeOldRuns(database, { days: config.runRetentionDays }).catch((error: unknown) =>
@@ -53,6 +62,9 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
         `  imports       ${base}/api/imports\n` +
         `  functions     ${base}/api/rules/functions  (rules: POST /api/rules/count, see docs/rules.md)\n` +
         `  campaigns     ${base}/api/campaigns  (a test run: npx baton run spring-sale --test)\n` +
+        (outbox
+          ? `  dev outbox    smtp://127.0.0.1:${outbox.port} receives every email; read them at ${base}/api/outbox\n`
+          : '') +
         'Press Ctrl+C to stop.\n',
     );
     await new Promise<void>((resolve) => {
@@ -60,9 +72,30 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    await outbox?.close();
     await app.close();
   } finally {
     await database.close();
+  }
+}
+
+/**
+ * Embedded mode's dev outbox. A port already taken is a warning, not a failure: the rest of Baton works,
+ * and only email waits for the port (or for SMTP_URL).
+ */
+async function openDevOutbox(database: Database, port: number): Promise<DevOutbox | undefined> {
+  try {
+    return await startDevOutbox({ database, port });
+  } catch (error) {
+    const why =
+      (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? 'is taken'
+        : `failed: ${(error as Error).message}`;
+    process.stderr.write(
+      `\nWarning: the dev outbox could not listen on 127.0.0.1:${port} (the port ${why}). Emails will fail ` +
+        'until the port is free (restart Baton), BATON_OUTBOX_PORT names another one, or SMTP_URL points at a real server.\n',
+    );
+    return undefined;
   }
 }
 

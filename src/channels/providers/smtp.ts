@@ -1,0 +1,166 @@
+import nodemailer from 'nodemailer';
+import { UserError } from '../../errors.ts';
+import type { OutgoingEmail, Provider, SendResult } from '../types.ts';
+
+/**
+ * Email over SMTP on a pooled nodemailer transport: a few long-lived connections, each carrying many
+ * messages, instead of one handshake per message. SMTP has no idempotency key, so a message whose
+ * outcome was lost (a connection dropped after DATA) may have been delivered: `idempotent` is false.
+ */
+export interface SmtpProviderOptions {
+  /** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` (TLS from the start). */
+  url: string;
+  /** The name campaign documents use to pick it (default `smtp`). */
+  name?: string;
+  maxConnections?: number;
+  maxMessages?: number;
+  connectionTimeoutMs?: number;
+  greetingTimeoutMs?: number;
+  /** Silence after which a connection is given up (a server that stops answering mid-message). */
+  socketTimeoutMs?: number;
+}
+
+/** What nodemailer attaches to its errors. */
+interface SmtpError extends Error {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+}
+
+/** Where SMTP_URL points, for the settings view: never the credentials. */
+export function describeSmtpUrl(url: string): string {
+  const parsed = parseSmtpUrl(url);
+  return `${parsed.secure ? 'smtps' : 'smtp'}://${parsed.host}:${parsed.port}${parsed.auth ? ' (with credentials)' : ''}`;
+}
+
+function parseSmtpUrl(url: string) {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // The value itself is not repeated: it may hold a password.
+    throw new UserError('SMTP_URL is not a valid URL; it should look like smtp://user:pass@host:587.');
+  }
+  if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') {
+    throw new UserError('SMTP_URL must start with smtp:// (STARTTLS when offered) or smtps:// (TLS).');
+  }
+  if (!parsed.hostname) throw new UserError('SMTP_URL names no host (smtp://user:pass@host:587).');
+  const secure = parsed.protocol === 'smtps:';
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+    secure,
+    auth: parsed.username
+      ? { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }
+      : undefined,
+  };
+}
+
+/** The queue id in a "250 2.0.0 Ok: queued as 4Bq…" style reply, the way most servers report it. */
+function queueId(response: string | undefined): string | null {
+  if (!response) return null;
+  const match = /queued as\s+<?([\w.@-]+)>?/i.exec(response) ?? /\bid=<?([\w.@-]+)>?/i.exec(response);
+  return match?.[1] ?? null;
+}
+
+/** A Message-ID for a message whose headers lack one, still derived from the ledger id. */
+function fallbackMessageId(message: OutgoingEmail): string {
+  const domain = /@([^\s>@]+)>?\s*$/.exec(message.from)?.[1] ?? 'baton.invalid';
+  return `<${message.messageId}@${domain}>`;
+}
+
+/**
+ * How a 5xx reply bears on the recipient's address. The enhanced status code (RFC 3463), when the server
+ * gives one, says more than the basic code: 5.1.x is a bad destination address (except 5.1.7 / 5.1.8,
+ * which are about the sender), 5.2.x a mailbox that cannot take mail now (full, disabled), and the rest
+ * (5.3 system, 5.4 routing, 5.5 protocol, 5.6 content, 5.7 policy) refuses this message, not the address.
+ */
+function bounceOf(error: SmtpError, code: number): 'hard' | 'soft' | null {
+  // A refused sender says nothing about the recipient.
+  if (error.command === 'MAIL FROM') return null;
+  const enhanced = /^\d{3}[ -]([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(error.response ?? '');
+  if (enhanced) {
+    const subject = Number(enhanced[2]);
+    const detail = Number(enhanced[3]);
+    if (subject === 1) return detail === 7 || detail === 8 ? null : 'hard';
+    // 5.2.3 is a message too long for the mailbox: the message is at fault, not the address.
+    if (subject === 2) return detail === 3 ? null : 'soft';
+    return null;
+  }
+  if (code === 550 || code === 551 || code === 553) return 'hard';
+  if (code === 552) return 'soft';
+  return null;
+}
+
+function classify(error: SmtpError): SendResult {
+  const reason = (error.response ?? error.message).trim();
+  // Refused credentials concern the account, not the message: retrying once SMTP_URL is fixed will work.
+  if (error.code === 'EAUTH' || error.code === 'ENOAUTH') {
+    return { status: 'transient', reason: `SMTP authentication failed: ${reason}` };
+  }
+  const code = error.responseCode;
+  // 503 (bad sequence of commands) is a session problem; the same message goes through on a new one.
+  if (code !== undefined && code >= 500 && code < 600 && code !== 503) {
+    return { status: 'permanent', reason, bounce: bounceOf(error, code) };
+  }
+  if (code === undefined && (error.code === 'EENVELOPE' || error.code === 'EMESSAGE')) {
+    // Refused by nodemailer before anything was sent: a malformed address or an oversized message.
+    const badRecipient = error.message.startsWith('Invalid recipient');
+    return { status: 'permanent', reason, bounce: badRecipient ? 'hard' : null };
+  }
+  // 4xx replies, timeouts, refused or dropped connections, TLS failures.
+  return { status: 'transient', reason: error.code ? `${error.code}: ${reason}` : reason };
+}
+
+export function createSmtpProvider(options: SmtpProviderOptions): Provider<'email'> {
+  const server = parseSmtpUrl(options.url);
+  const transport = nodemailer.createTransport({
+    pool: true,
+    host: server.host,
+    port: server.port,
+    secure: server.secure,
+    auth: server.auth,
+    maxConnections: options.maxConnections ?? 5,
+    maxMessages: options.maxMessages ?? 100,
+    connectionTimeout: options.connectionTimeoutMs ?? 30_000,
+    greetingTimeout: options.greetingTimeoutMs ?? 30_000,
+    socketTimeout: options.socketTimeoutMs ?? 120_000,
+    // nodemailer logs nothing unless asked; kept explicit so credentials never reach a log.
+    logger: false,
+    debug: false,
+  });
+  return {
+    name: options.name ?? 'smtp',
+    channel: 'email',
+    idempotent: false,
+    async send(message) {
+      const headers: Record<string, string> = {};
+      let messageId: string | undefined;
+      for (const [name, value] of Object.entries(message.headers)) {
+        // Given as `messageId` so nodemailer keeps it instead of generating its own.
+        if (name.toLowerCase() === 'message-id') messageId = value;
+        else headers[name] = value;
+      }
+      try {
+        const info = await transport.sendMail({
+          from: message.from,
+          to: message.to,
+          replyTo: message.replyTo,
+          subject: message.subject,
+          html: message.html,
+          text: message.text,
+          headers,
+          messageId: messageId ?? fallbackMessageId(message),
+        });
+        return { status: 'accepted', providerMessageId: queueId(info.response) ?? info.messageId ?? null };
+      } catch (error) {
+        return classify(error as SmtpError);
+      }
+    },
+    close() {
+      transport.close();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+
+/**
+ * A real SMTP server for tests, whose faults are chosen by the recipient's local part, so one test can
+ * check message by message how a sender reacts:
+ *
+ * - `temp4xx-N-…`  451 4.3.0 the first N attempts, then accepted
+ * - `perm550-…`    550 5.1.1 (the mailbox does not exist)
+ * - `full552-…`    552 5.2.2 (mailbox full)
+ * - `policy554-…`  554 5.7.1 (refused by policy)
+ * - `drop-…`       the connection is destroyed in the middle of DATA the first time, accepted after
+ * - `slow-…`       the reply to RCPT TO comes after `slowMs`
+ *
+ * Any other address is accepted. Every accepted message is recorded, parsed; attempts are counted per
+ * recipient (one per RCPT TO).
+ */
+export interface SinkMessage {
+  envelope: { from: string; to: string[] };
+  /** The Message-ID header as sent, with its angle brackets. */
+  messageId: string | undefined;
+  subject: string | undefined;
+  headers: ParsedMail['headers'];
+  html: string | null;
+  text: string | null;
+  raw: string;
+}
+
+export interface SmtpSink {
+  url: string;
+  port: number;
+  received(): SinkMessage[];
+  attempts(address: string): number;
+  close(): Promise<void>;
+}
+
+export interface SmtpSinkOptions {
+  /** How long `slow-…` recipients wait for their RCPT reply (default 2 s). */
+  slowMs?: number;
+}
+
+function refusal(code: number, text: string): Error {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+function readAll(stream: SMTPServerDataStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
+  const slowMs = options.slowMs ?? 2000;
+  const received: SinkMessage[] = [];
+  const attempts = new Map<string, number>();
+  const dropped = new Set<string>();
+
+  const server: SMTPServer = new SMTPServer({
+    logger: false,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    // Connections a test left open are cut soon after close() rather than after smtp-server's 30 s.
+    closeTimeout: 500,
+    onRcptTo(address, _session, callback) {
+      const recipient = address.address.toLowerCase();
+      const attempt = (attempts.get(recipient) ?? 0) + 1;
+      attempts.set(recipient, attempt);
+      const local = recipient.split('@')[0] ?? '';
+      const temporary = /^temp4xx-(\d+)-/.exec(local);
+      if (temporary && attempt <= Number(temporary[1])) {
+        return callback(refusal(451, '4.3.0 Temporary failure, try again later'));
+      }
+      if (local.startsWith('perm550-')) return callback(refusal(550, '5.1.1 No such user here'));
+      if (local.startsWith('full552-')) return callback(refusal(552, '5.2.2 Mailbox full'));
+      if (local.startsWith('policy554-')) return callback(refusal(554, '5.7.1 Message refused by policy'));
+      if (local.startsWith('slow-')) return void setTimeout(() => callback(), slowMs);
+      callback();
+    },
+    onData(stream, session, callback) {
+      const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
+      const toDrop = to.find(
+        (address) => address.split('@')[0]?.startsWith('drop-') && !dropped.has(address),
+      );
+      if (toDrop) {
+        dropped.add(toDrop);
+        stream.once('data', () => connectionOf(server, session)?._socket.destroy());
+        stream.resume();
+        return;
+      }
+      readAll(stream)
+        .then(async (raw) => {
+          const parsed = await simpleParser(raw);
+          received.push({
+            envelope: {
+              from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
+              to,
+            },
+            messageId: parsed.headers.get('message-id') as string | undefined,
+            subject: parsed.subject,
+            headers: parsed.headers,
+            html: parsed.html || null,
+            text: parsed.text ?? null,
+            raw: raw.toString('utf8'),
+          });
+          callback(null, `queued as SINK${received.length}`);
+        })
+        .catch((error: Error) => callback(error));
+    },
+  });
+  server.on('error', () => undefined);
+
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.server.address() as AddressInfo).port;
+      resolve({
+        url: `smtp://127.0.0.1:${port}`,
+        port,
+        received: () => [...received],
+        attempts: (address) => attempts.get(address.toLowerCase()) ?? 0,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+function connectionOf(server: SMTPServer, session: SMTPServerSession) {
+  return [...server.connections].find((connection) => connection.id === session.id);
+}
