@@ -16,6 +16,11 @@ export interface BatonConfig {
   runRetentionDays: number;
   /** Tasks of one run executing at the same time (independent branches). */
   runConcurrency: number;
+  /**
+   * How long a sender's claim on a batch of messages holds: after a crash, its messages wait this long
+   * before being recovered (resent or counted uncertain).
+   */
+  sendLeaseMs: number;
   /** Port of the dev outbox (embedded mode's local SMTP server). */
   outboxPort: number;
   /** Channel provider settings, checked when the providers are built (src/channels/providers/registry.ts). */
@@ -68,6 +73,7 @@ const KEYS = [
   'BATON_PUBLIC_URL',
   'BATON_RUN_RETENTION_DAYS',
   'BATON_RUN_CONCURRENCY',
+  'BATON_SEND_LEASE_SECONDS',
   'BATON_SECRET',
   'BATON_SECRET_PREVIOUS',
   'BATON_OUTBOX_PORT',
@@ -136,13 +142,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!Number.isFinite(runRetentionDays) || runRetentionDays < 0) {
     throw new UserError(`BATON_RUN_RETENTION_DAYS must be a number of days ≥ 0, not "${retentionText}".`);
   }
-  const concurrencyText = get('BATON_RUN_CONCURRENCY') ?? String(DEFAULT_RUN_CONCURRENCY);
-  const runConcurrency = Number(concurrencyText);
-  if (!Number.isInteger(runConcurrency) || runConcurrency < 1 || runConcurrency > 64) {
-    throw new UserError(
-      `BATON_RUN_CONCURRENCY must be a whole number from 1 to 64, not "${concurrencyText}".`,
-    );
-  }
   const wholeNumber = (key: Key, fallback: number, min: number, max: number): number => {
     const text = get(key) ?? String(fallback);
     const value = Number(text);
@@ -162,7 +161,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host: get('HOST') ?? '127.0.0.1',
     publicUrl: get('BATON_PUBLIC_URL') ?? `http://localhost:${port}`,
     runRetentionDays,
-    runConcurrency,
+    runConcurrency: wholeNumber('BATON_RUN_CONCURRENCY', DEFAULT_RUN_CONCURRENCY, 1, 64),
+    sendLeaseMs: wholeNumber('BATON_SEND_LEASE_SECONDS', 120, 1, 86_400) * 1000,
     secret: get('BATON_SECRET'),
     previousSecrets: get('BATON_SECRET_PREVIOUS'),
     outboxPort: wholeNumber('BATON_OUTBOX_PORT', DEFAULT_OUTBOX_PORT, 1, 65535),

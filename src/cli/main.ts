@@ -8,6 +8,7 @@ import { rulesCommand } from './commands/rules.ts';
 import { runCommands } from './commands/runs.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { startCommands } from './commands/start.ts';
+import { workerCommand } from './commands/worker.ts';
 import { EXIT_OK, EXIT_USER_ERROR, reportError } from './output.ts';
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   startCommands(program);
+  workerCommand(program);
   schemaCommand(program);
   importCommand(program);
   demoCommand(program);

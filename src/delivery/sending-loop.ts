@@ -26,6 +26,7 @@ export async function runSendingLoop(
   const providers = createProviders(config, database);
   const sender = new Sender(database, {
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    leaseMs: config.sendLeaseMs,
     composer: new LedgerComposer(database, {
       providers,
       signer: new TokenSigner(loadKeyring(config)),

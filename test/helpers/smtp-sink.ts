@@ -31,6 +31,8 @@ export interface SmtpSink {
   url: string;
   port: number;
   received(): SinkMessage[];
+  /** How many messages were accepted for each recipient. */
+  deliveries(): Map<string, number>;
   attempts(address: string): number;
   close(): Promise<void>;
 }
@@ -38,6 +40,8 @@ export interface SmtpSink {
 export interface SmtpSinkOptions {
   /** How long `slow-…` recipients wait for their RCPT reply (default 2 s). */
   slowMs?: number;
+  /** Keep and parse every message (default); false only counts them, for tests of many thousands. */
+  parse?: boolean;
 }
 
 function refusal(code: number, text: string): Error {
@@ -58,6 +62,7 @@ export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> 
   const received: SinkMessage[] = [];
   const attempts = new Map<string, number>();
   const dropped = new Set<string>();
+  const delivered = new Map<string, number>();
 
   const server: SMTPServer = new SMTPServer({
     logger: false,
@@ -92,6 +97,9 @@ export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> 
       }
       readAll(stream)
         .then(async (raw) => {
+          for (const address of to) delivered.set(address, (delivered.get(address) ?? 0) + 1);
+          if (options.parse === false)
+            return callback(null, `queued as SINK${[...delivered.values()].length}`);
           const parsed = await simpleParser(raw);
           received.push({
             envelope: {
@@ -119,6 +127,7 @@ export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> 
         url: `smtp://127.0.0.1:${port}`,
         port,
         received: () => [...received],
+        deliveries: () => new Map(delivered),
         attempts: (address) => attempts.get(address.toLowerCase()) ?? 0,
         close: () => new Promise<void>((done) => server.close(() => done())),
       });

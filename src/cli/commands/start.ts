@@ -3,6 +3,7 @@ import { loadExampleCampaigns } from '../../campaigns/examples.ts';
 import { startDevOutbox, type DevOutbox } from '../../channels/outbox/smtp-server.ts';
 import { describeProviders } from '../../channels/providers/registry.ts';
 import { loadConfig } from '../../config.ts';
+import { startSenderThread } from '../../delivery/sender-thread.ts';
 import { purgeOldRuns } from '../../engine/retention.ts';
 import { openDatabase, type Database } from '../../db/database.ts';
 import { markInterruptedImports } from '../../data/import/import-history.ts';
@@ -44,6 +45,10 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
       database.kind === 'sqlite' && config.providers.smtpUrl === undefined
         ? await openDevOutbox(database, config.outboxPort)
         : undefined;
+    // The ledger's messages are sent from a thread of their own (a live run's channel activities queue them).
+    const sender = startSenderThread(config, (message) =>
+      app.log.error({ sender: message }, 'sending failed'),
+    );
     // Working tables of old runs are dropped now and every hour (their counts and logs stay).
     const purge = () =>
       purgeOldRuns(database, { days: config.runRetentionDays }).catch((error: unknown) =>
@@ -72,6 +77,7 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    await sender.stop();
     await outbox?.close();
     await app.close();
   } finally {
