@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run: (args: string[]) => Promise<v
   import: () => import('./import.ts'),
   rules: () => import('./rules.ts'),
   engine: () => import('./engine.ts'),
+  delivery: () => import('./delivery.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

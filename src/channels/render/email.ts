@@ -6,7 +6,7 @@ import type { TokenSigner } from '../../tracking/tokens.ts';
 import type { OutgoingEmail } from '../types.ts';
 import type { RenderContext } from './context.ts';
 import { escapeAttribute, insertBeforeBodyEnd, rewriteLinks } from './html.ts';
-import { compileTemplates, type CompiledTemplate } from './liquid.ts';
+import { compileTemplate, compileTemplates, type CompiledTemplate } from './liquid.ts';
 import { LinkTracker, trackTextLinks, trackingUrl, unsubscribeUrl } from './links.ts';
 
 /**
@@ -28,6 +28,14 @@ export interface CompiledEmail {
   from?: CompiledTemplate;
   replyTo?: CompiledTemplate;
   text?: CompiledTemplate;
+  /**
+   * Prepared once instead of per message, when the body has no loops (a link inside a loop is a
+   * different link each time round): `html` then has a slot `__link_<i>` for each link's URL — rendered
+   * and tracked per message from `links[i]` — and `__pixel` for the open pixel, and `generatedText` is
+   * the text part made from the HTML source, with the same slots. Without them, the rendered HTML is
+   * scanned for links and converted to text per message.
+   */
+  prepared?: { links: CompiledTemplate[]; generatedText?: CompiledTemplate };
 }
 
 export interface EmailRenderEnv {
@@ -61,7 +69,20 @@ export async function compileEmail(content: EmailContent): Promise<CompiledEmail
       { path: 'html', message: 'give the content as html or mjml' },
     ]);
   }
-  const body = { source: htmlSource, escaping: 'html' as const };
+  // Links whose URL Liquid may make, and the pixel's place, become slots of the template (see CompiledEmail).
+  const loops = /\{%-?\s*(for|tablerow)\b/.test(htmlSource);
+  const linkSources: string[] = [];
+  const slotted = loops
+    ? htmlSource
+    : insertBeforeBodyEnd(
+        rewriteLinks(htmlSource, (url) => {
+          if (!/^https?:\/\//i.test(url) && !url.includes('{{')) return url;
+          linkSources.push(url);
+          return `{{ __link_${linkSources.length - 1} }}`;
+        }),
+        '{{ __pixel | raw }}',
+      );
+  const body = { source: slotted, escaping: 'html' as const };
   const optional = (source: string | undefined) =>
     source === undefined ? undefined : { source, escaping: 'none' as const };
   const templates = compileTemplates('The email content', {
@@ -73,9 +94,20 @@ export async function compileEmail(content: EmailContent): Promise<CompiledEmail
     replyTo: optional(content.replyTo),
     text: optional(content.text),
   });
+  let prepared: CompiledEmail['prepared'];
+  if (!loops) {
+    const links = linkSources.map(
+      (source, i) =>
+        compileTemplates('The email content', { [`link ${i + 1}`]: { source, escaping: 'none' as const } })[
+          `link ${i + 1}`
+        ]!,
+    );
+    prepared = { links, generatedText: content.text === undefined ? textOfSource(slotted) : undefined };
+  }
   return {
     category: content.category,
     htmlSource,
+    prepared,
     subject: templates.subject!,
     html: (templates.mjml ?? templates.html)!,
     from: templates.from,
@@ -114,15 +146,32 @@ export async function renderEmail(
   const unsubscribe = unsubscribeUrl(env);
   const variables = { ...context, unsubscribe_url: unsubscribe };
   const tracker = new LinkTracker(env);
-  let html = await compiled.html.render(variables);
-  if (env.tracking) html = rewriteLinks(html, (url) => tracker.track(url));
-  let text = compiled.text ? await compiled.text.render(variables) : htmlToText(html);
-  // The text part of a generated text shows the HTML's (already tracked) links; a written one is tracked here.
-  if (env.tracking && compiled.text) text = trackTextLinks(text, tracker);
-  if (env.tracking) {
-    const pixel = trackingUrl(env, { kind: 'open', messageId: env.messageId });
-    html = insertBeforeBodyEnd(html, `<img src="${escapeAttribute(pixel)}" width="1" height="1" alt="">`);
+  const pixel = env.tracking
+    ? `<img src="${escapeAttribute(trackingUrl(env, { kind: 'open', messageId: env.messageId }))}" width="1" height="1" alt="">`
+    : '';
+  let html: string;
+  let text: string;
+  if (compiled.prepared) {
+    const slots: Record<string, string> = { __pixel: pixel };
+    for (const [i, link] of compiled.prepared.links.entries()) {
+      const url = (await link.render(variables)).trim();
+      slots[`__link_${i}`] = env.tracking ? tracker.track(url) : url;
+    }
+    html = await compiled.html.render({ ...variables, ...slots });
+    const generated = compiled.prepared.generatedText;
+    text = compiled.text
+      ? await compiled.text.render(variables)
+      : generated
+        ? await generated.render({ ...variables, ...slots, __pixel: '' })
+        : htmlToText(html);
+  } else {
+    html = await compiled.html.render(variables);
+    if (env.tracking) html = rewriteLinks(html, (url) => tracker.track(url));
+    text = compiled.text ? await compiled.text.render(variables) : htmlToText(html);
+    if (env.tracking) html = insertBeforeBodyEnd(html, pixel);
   }
+  // A written text part is tracked here; a generated one shows the HTML's (already tracked) links.
+  if (env.tracking && compiled.text) text = trackTextLinks(text, tracker);
   const headers: Record<string, string> = { 'Message-ID': `<${env.messageId}@${env.domain}>` };
   if (compiled.category === 'marketing') {
     // RFC 8058 one-click unsubscribe: required by the large mailbox providers for bulk senders.
@@ -150,9 +199,23 @@ function headerValue(value: string): string {
   return value.replace(/[\r\n]+\s*/g, ' ').trim();
 }
 
-function htmlToText(html: string): string {
+/**
+ * The text part made once from the HTML source, Liquid tags and slots included, as a template of its own:
+ * converting each rendered message costs more than everything else of rendering it. None when the
+ * conversion leaves Liquid it cannot parse (a tag split by the layout): each message is then converted.
+ */
+function textOfSource(source: string): CompiledTemplate | undefined {
+  try {
+    return compileTemplate(htmlToText(source, false), 'none');
+  } catch {
+    return undefined;
+  }
+}
+
+function htmlToText(html: string, wrap = true): string {
   return convert(html, {
-    wordwrap: 78,
+    // Unwrapped when converting a template: a wrap could fall inside a Liquid tag.
+    wordwrap: wrap ? 78 : false,
     selectors: [
       { selector: 'img', format: 'skip' },
       { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
