@@ -225,6 +225,7 @@ export interface BatonTables {
   rate_buckets: {
     provider: string;
     tokens: number;
+    taken: number;
     updated_ms: number;
   };
   outbox_messages: {

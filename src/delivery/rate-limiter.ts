@@ -1,11 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
 
 /**
  * Token buckets kept in the database (`rate_buckets`), so every sender of every process draws from the
  * same bucket and together they hold a rate exactly. A bucket refills at `rate` tokens a second up to a
- * burst of one second's worth; taking tokens is one short transaction (a row lock on PostgreSQL, the
- * write lock on SQLite).
+ * burst of one second's worth. Taking tokens is one UPDATE that refills and takes at once — atomic on
+ * both databases without a transaction around it, so senders never deadlock on the bucket.
  */
 export class RateLimiter {
   constructor(
@@ -19,9 +20,9 @@ export class RateLimiter {
    */
   async take(bucket: string, rate: number, wanted: number): Promise<number> {
     for (;;) {
-      const { taken, waitMs } = await this.tryTake(bucket, rate, wanted);
+      const { taken, left } = await this.tryTake(bucket, rate, wanted);
       if (taken > 0) return taken;
-      await delay(waitMs);
+      await delay(Math.max(1, Math.ceil(((1 - left) * 1000) / rate)));
     }
   }
 
@@ -29,36 +30,30 @@ export class RateLimiter {
     bucket: string,
     rate: number,
     wanted: number,
-  ): Promise<{ taken: number; waitMs: number }> {
-    return this.database.db.transaction().execute(async (trx) => {
-      const now = this.now();
-      let query = trx
-        .selectFrom('rate_buckets')
-        .select(['tokens', 'updated_ms'])
-        .where('provider', '=', bucket);
-      if (this.database.kind === 'postgres') query = query.forUpdate();
-      const row = await query.executeTakeFirst();
-      // A new bucket starts full: one second's worth.
-      const burst = Math.max(1, rate);
-      const available = row
-        ? Math.min(burst, Number(row.tokens) + ((now - Number(row.updated_ms)) * rate) / 1000)
-        : burst;
-      const taken = Math.min(wanted, Math.floor(available));
-      const left = available - taken;
-      if (row) {
-        await trx
-          .updateTable('rate_buckets')
-          .set({ tokens: left, updated_ms: now })
-          .where('provider', '=', bucket)
-          .execute();
-      } else {
-        await trx
-          .insertInto('rate_buckets')
-          .values({ provider: bucket, tokens: left, updated_ms: now })
-          .onConflict((oc) => oc.column('provider').doUpdateSet({ tokens: left, updated_ms: now }))
-          .execute();
-      }
-      return { taken, waitMs: taken > 0 ? 0 : Math.ceil(((1 - left) * 1000) / rate) };
-    });
+  ): Promise<{ taken: number; left: number }> {
+    const now = this.now();
+    const burst = Math.max(1, rate);
+    // A new bucket starts full.
+    await this.database.db
+      .insertInto('rate_buckets')
+      .values({ provider: bucket, tokens: burst, taken: 0, updated_ms: now })
+      .onConflict((oc) => oc.column('provider').doNothing())
+      .execute();
+    const least = (a: RawBuilder<unknown>, b: RawBuilder<unknown>) =>
+      this.database.kind === 'postgres' ? sql`LEAST(${a}, ${b})` : sql`MIN(${a}, ${b})`;
+    // Tokens now: what was left plus what flowed in since, never above the burst; never below zero for
+    // a clock that stepped back.
+    const elapsed = sql`(CASE WHEN ${now} > updated_ms THEN ${now} - updated_ms ELSE 0 END)`;
+    const available = least(sql`${burst}`, sql`tokens + ${elapsed} * ${rate} / 1000.0`);
+    const taking = least(sql`${wanted}`, sql`CAST(${available} AS INTEGER)`);
+    // PostgreSQL's CAST rounds; a floor keeps it from taking a token that is not whole yet.
+    const whole =
+      this.database.kind === 'postgres' ? least(sql`${wanted}`, sql`FLOOR(${available})`) : taking;
+    const row = await sql<{ taken: unknown; tokens: unknown }>`UPDATE rate_buckets
+      SET tokens = ${available} - ${whole}, taken = ${whole}, updated_ms = ${now}
+      WHERE provider = ${bucket}
+      RETURNING taken, tokens`.execute(this.database.db);
+    const result = row.rows[0]!;
+    return { taken: Number(result.taken), left: Number(result.tokens) };
   }
 }

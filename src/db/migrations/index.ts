@@ -283,6 +283,8 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .createTable('rate_buckets')
           .addColumn('provider', 'text', (c) => c.primaryKey())
           .addColumn('tokens', 'double precision', (c) => c.notNull())
+          // How many the last UPDATE took: what it returns to its sender.
+          .addColumn('taken', 'integer', (c) => c.notNull())
           .addColumn('updated_ms', 'bigint', (c) => c.notNull())
           .execute();
       },
