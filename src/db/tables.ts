@@ -209,6 +209,14 @@ export interface BatonTables {
     sent_at: string | null;
     updated_at: string;
   };
+  message_previews: {
+    run_id: string;
+    activity: string;
+    recipient: string;
+    channel: string;
+    /** The rendered message (subject, html, text… / the SMS / the push), or why it could not render, as JSON. */
+    content: string;
+  };
   quarantine: {
     channel: string;
     address: string;

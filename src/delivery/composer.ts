@@ -1,19 +1,15 @@
-import { sql } from 'kysely';
 import type { ChannelProviders } from '../channels/providers/registry.ts';
-import { buildRenderContext, type JsonValue } from '../channels/render/context.ts';
-import { compileEmail, renderEmail, type CompiledEmail } from '../channels/render/email.ts';
 import { TemplateRenderError } from '../channels/render/liquid.ts';
-import { compilePush, renderPush, type CompiledPush } from '../channels/render/push.ts';
-import { compileSms, renderSms, type CompiledSms } from '../channels/render/sms.ts';
-import type { OutgoingMessages, Provider, SendingChannel } from '../channels/types.ts';
+import type { Provider, SendingChannel } from '../channels/types.ts';
 import type { Database } from '../db/database.ts';
-import { workingTableRef, type ExtraColumn } from '../engine/working-tables.ts';
+import type { ExtraColumn } from '../engine/working-tables.ts';
 import { UserError } from '../errors.ts';
 import { requireSchema } from '../schema/store.ts';
 import { findTable, type TableDef } from '../schema/types.ts';
 import type { TokenSigner } from '../tracking/tokens.ts';
 import type { DeliveryConfig } from './deliveries.ts';
-import { recipientSql } from './queue.ts';
+import { recipientRows } from './recipient-rows.ts';
+import { compileRenderer, type MessageToRender, type RenderedMessage } from './renderer.ts';
 import type { ClaimedMessage, Composed, Composer } from './sender.ts';
 
 export interface ComposerOptions {
@@ -32,11 +28,7 @@ interface LoadedDelivery {
   workingTable: string;
   carried: ExtraColumn[];
   provider: Provider;
-  render: (
-    message: ClaimedMessage,
-    profile: Record<string, JsonValue>,
-    row: Record<string, JsonValue>,
-  ) => Promise<{ outgoing: OutgoingMessages[SendingChannel]; links: string[] } | { excluded: string }>;
+  render: (message: MessageToRender) => Promise<RenderedMessage>;
 }
 
 /**
@@ -70,7 +62,8 @@ export class LedgerComposer implements Composer {
     const composed: Composed[] = [];
     for (const group of groups.values()) {
       const delivery = await this.delivery(group[0]!.run, group[0]!.activity);
-      const rows = await this.recipients(
+      const rows = await recipientRows(
+        this.database,
         delivery,
         group.map((m) => m.recipient),
       );
@@ -81,7 +74,7 @@ export class LedgerComposer implements Composer {
           continue;
         }
         try {
-          const rendered = await delivery.render(message, found.profile, found.row);
+          const rendered = await delivery.render({ id: message.id, address: message.address, ...found });
           if ('excluded' in rendered) composed.push({ id: message.id, excluded: rendered.excluded });
           else {
             const provider = delivery.provider;
@@ -99,40 +92,6 @@ export class LedgerComposer implements Composer {
       }
     }
     return composed;
-  }
-
-  /** The recipients' rows of the dimension and of their working table, by recipient. */
-  private async recipients(
-    delivery: LoadedDelivery,
-    recipients: string[],
-  ): Promise<Map<string, { profile: Record<string, JsonValue>; row: Record<string, JsonValue> }>> {
-    const { dimension, carried } = delivery;
-    const keys = dimension.primaryKey;
-    const on = sql.join(
-      keys.map((k) => sql`${sql.ref(`d.${k}`)} = ${sql.ref(`w.${k}`)}`),
-      sql` AND `,
-    );
-    const select = [
-      sql`${recipientSql(keys, 'w')} AS ${sql.id('__recipient')}`,
-      ...dimension.columns.map((c) => sql`${sql.ref(`d.${c.name}`)} AS ${sql.id(`d_${c.name}`)}`),
-      ...carried.map((c) => sql`${sql.ref(`w.${c.name}`)} AS ${sql.id(`w_${c.name}`)}`),
-    ];
-    const { rows } = await sql<Record<string, unknown>>`SELECT ${sql.join(select)}
-      FROM ${workingTableRef(this.database, delivery.workingTable)} AS w
-      JOIN ${this.database.dialect.dataTableRef(dimension.name)} AS d ON ${on}
-      WHERE ${recipientSql(keys, 'w')} IN (${sql.join(recipients)})`.execute(this.database.db);
-    const dialect = this.database.dialect;
-    return new Map(
-      rows.map((r) => [
-        String(r.__recipient),
-        {
-          profile: Object.fromEntries(
-            dimension.columns.map((c) => [c.name, dialect.fromDriver(c.type, r[`d_${c.name}`])]),
-          ),
-          row: Object.fromEntries(carried.map((c) => [c.name, dialect.fromDriver(c.type, r[`w_${c.name}`])])),
-        },
-      ]),
-    );
   }
 
   private delivery(run: string, activity: string): Promise<LoadedDelivery> {
@@ -170,62 +129,16 @@ export class LedgerComposer implements Composer {
       channel,
       row.provider === 'default' ? undefined : row.provider,
     );
-    const tracking = { signer: this.options.signer, publicUrl: this.options.publicUrl };
-    const contextOf = (
-      message: ClaimedMessage,
-      profile: Record<string, JsonValue>,
-      r: Record<string, JsonValue>,
-    ) =>
-      buildRenderContext({
-        profile,
-        carried: carried.map((c) => c.name),
-        row: r,
-        campaign: { id: row.campaign_id, name: campaign?.name ?? row.campaign_id },
-        message: { id: message.id, channel },
-      });
-    let render: LoadedDelivery['render'];
-    if (channel === 'email') {
-      const compiled: CompiledEmail = await compileEmail(config as never);
-      const domain = new URL(this.options.publicUrl).hostname;
-      render = async (message, profile, r) => {
-        const { email, links } = await renderEmail(compiled, contextOf(message, profile, r), {
-          ...tracking,
-          messageId: message.id,
-          to: message.address,
-          tracking: config.tracking !== false,
-          domain,
-        });
-        return { outgoing: email, links };
-      };
-    } else if (channel === 'sms') {
-      const compiled: CompiledSms = compileSms(config as never);
-      render = async (message, profile, r) => {
-        const rendered = await renderSms(compiled, contextOf(message, profile, r), {
-          ...tracking,
-          messageId: message.id,
-          to: message.address,
-          defaultCountry: config.defaultCountry,
-          tracking: config.tracking !== false,
-        });
-        return 'rejected' in rendered
-          ? { excluded: rendered.rejected }
-          : { outgoing: rendered.sms, links: rendered.links };
-      };
-    } else {
-      const compiled: CompiledPush = compilePush(config as never);
-      render = async (message, profile, r) => ({
-        outgoing: await renderPush(compiled, contextOf(message, profile, r), {
-          ...tracking,
-          messageId: message.id,
-          token: message.address,
-          tracking: config.tracking !== false,
-        }),
-        links: [],
-      });
-    }
+    const campaignInfo = { id: row.campaign_id, name: campaign?.name ?? row.campaign_id };
+    const render = await compileRenderer(channel, config, {
+      campaign: campaignInfo,
+      carried,
+      signer: this.options.signer,
+      publicUrl: this.options.publicUrl,
+    });
     return {
       channel,
-      campaign: { id: row.campaign_id, name: campaign?.name ?? row.campaign_id },
+      campaign: campaignInfo,
       config,
       dimension,
       workingTable: row.working_table,

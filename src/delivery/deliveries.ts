@@ -11,6 +11,7 @@ import {
   type QueueRequest,
 } from './queue.ts';
 import { writeDirectMailFile } from './direct-mail-file.ts';
+import { renderPreviews } from './previews.ts';
 import { pendingMessages } from './sender.ts';
 
 /** How often a channel activity looks whether all its messages are in a final state. */
@@ -44,6 +45,7 @@ export async function deliver(
   const request = queueRequest(ctx, channel, input, target, config);
   if (ctx.mode === 'test') {
     const counts = await previewQueue(ctx.database, request);
+    if (channel !== 'direct-mail') await renderPreviews(ctx, channel, config, request);
     await ctx.log(`test run: would send ${counts.queued} of ${input.count}${describeExcluded(counts)}`, {
       event: 'channel.preview',
       wouldSend: counts.queued,

@@ -148,6 +148,18 @@ export async function previewQueue(database: Database, request: QueueRequest): P
   );
 }
 
+/** The first `n` recipients that would be sent (a test run's previews), in send order. */
+export async function queueSample(
+  database: Database,
+  request: QueueRequest,
+  n: number,
+): Promise<Array<{ recipient: string; address: string }>> {
+  const { rows } = await sql<{ recipient: unknown; address: unknown }>`SELECT c.recipient, c.address
+    FROM (${classified(database, request)}) AS c WHERE c.reason IS NULL
+    ORDER BY c.position LIMIT ${sql.lit(n)}`.execute(database.db);
+  return rows.map((r) => ({ recipient: String(r.recipient), address: String(r.address) }));
+}
+
 /** The messages of a channel activity by status, and the excluded ones by reason. */
 export async function ledgerCounts(
   database: Database,

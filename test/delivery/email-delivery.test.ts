@@ -3,6 +3,7 @@ import { saveCampaign } from '../../src/campaigns/store.ts';
 import { createProviders, type ChannelProviders } from '../../src/channels/providers/registry.ts';
 import { loadConfig } from '../../src/config.ts';
 import { LedgerComposer } from '../../src/delivery/composer.ts';
+import { listPreviews } from '../../src/delivery/previews.ts';
 import { ledgerCounts } from '../../src/delivery/queue.ts';
 import { Sender } from '../../src/delivery/sender.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
@@ -78,6 +79,26 @@ describeEachDatabase('email delivery', (t) => {
   afterAll(async () => {
     await providers.close();
     await sink.close();
+  });
+
+  it('previews the first messages in a test run, links as written, and sends nothing', async () => {
+    const engine = new Engine(t.database);
+    const { run, finished } = await engine.start('hello');
+    expect((await finished).status).toBe('done');
+    await engine.close();
+    const previews = await listPreviews(t.database, run);
+    expect(previews.map((p) => [p.activity, p.recipient])).toEqual([
+      ['mail', '1'],
+      ['mail', '2'],
+      ['mail', '3'],
+    ]);
+    const first = previews[0]!.content as { message: { subject: string; html: string; to: string } };
+    expect(first.message.subject).toBe('Hello Ann');
+    expect(first.message.to).toBe('ann@example.test');
+    expect(first.message.html).toContain('href="https://shop.example/sale?id=1"');
+    expect(first.message.html).not.toContain('/t/o/');
+    expect(sink.received()).toEqual([]);
+    expect((await ledgerCounts(t.database, run, 'mail')).byStatus).toEqual({});
   });
 
   it('retries transient failures, bounces and quarantines permanent ones, and sends each message once', async () => {

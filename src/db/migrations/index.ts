@@ -278,6 +278,16 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .addColumn('at', sql.raw(timestamp), (c) => c.notNull())
           .addPrimaryKeyConstraint('unsubscriptions_pk', ['channel', 'address'])
           .execute();
+        // What a test run's channel activities would send: rendered messages of a sample of recipients.
+        await db.schema
+          .createTable('message_previews')
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('recipient', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('content', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('message_previews_pk', ['run_id', 'activity', 'recipient'])
+          .execute();
         // The token buckets that hold each provider to its rate, shared by every sender.
         await db.schema
           .createTable('rate_buckets')

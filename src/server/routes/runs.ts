@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
+import { listPreviews } from '../../delivery/previews.ts';
 import type { Engine, StartedRun } from '../../engine/engine.ts';
 import { LOG_LEVELS, runLogs, runStatus, transitionRows } from '../../engine/run-inspection.ts';
 import { pageQuery, parseInput, queryInt } from '../validate.ts';
@@ -44,6 +45,10 @@ export function runRoutes(app: FastifyInstance, database: Database, engine: Engi
     const page = parseInput(pageQuery(1000), request.query, 'query');
     return transitionRows(database, id, transition, page);
   });
+
+  app.get('/api/runs/:id/previews', async (request) => ({
+    previews: await listPreviews(database, runId(request)),
+  }));
 
   app.get('/api/runs/:id/logs', async (request) => {
     const filter = parseInput(
