@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { channelActivity } from './channel.ts';
+import { sendingKeys } from './sending-keys.ts';
 
 export const emailConfig = z
   .strictObject({
-    category: z.enum(['marketing', 'transactional']).default('marketing'),
-    sendWithoutConfirmation: z.boolean().default(false),
-    provider: z.string().min(1).optional(),
+    ...sendingKeys,
     from: z.string().min(3).optional(),
     replyTo: z.string().min(3).optional(),
     subject: z.string().min(1),
@@ -13,8 +12,6 @@ export const emailConfig = z
     mjml: z.string().min(1).optional(),
     template: z.string().min(1).optional(),
     text: z.string().optional(),
-    tracking: z.boolean().default(true),
-    rate: z.number().int().min(1).max(2000).optional(),
     /** One message per row of this one-to-many link instead of one per recipient. */
     perRowOf: z.string().min(1).optional(),
   })

@@ -1,17 +1,13 @@
 import { z } from 'zod';
 import { channelActivity } from './channel.ts';
+import { sendingKeys } from './sending-keys.ts';
 
 export const pushConfig = z.strictObject({
-  category: z.enum(['marketing', 'transactional']).default('marketing'),
-  sendWithoutConfirmation: z.boolean().default(false),
-  provider: z.string().min(1).optional(),
+  ...sendingKeys,
   title: z.string().min(1),
   body: z.string().min(1),
   data: z.record(z.string(), z.string()).default({}),
   deepLink: z.string().min(1).optional(),
-  /** Adds the message's open URL to the data (`baton_open`) for the app to call when it is opened. */
-  tracking: z.boolean().default(true),
-  rate: z.number().int().min(1).max(2000).optional(),
 });
 export type PushConfig = z.infer<typeof pushConfig>;
 

@@ -1,13 +1,10 @@
 import { z } from 'zod';
 import { channelActivity } from './channel.ts';
+import { sendingKeys } from './sending-keys.ts';
 
 export const smsConfig = z.strictObject({
-  category: z.enum(['marketing', 'transactional']).default('marketing'),
-  sendWithoutConfirmation: z.boolean().default(false),
-  provider: z.string().min(1).optional(),
+  ...sendingKeys,
   text: z.string().min(1),
-  tracking: z.boolean().default(true),
-  rate: z.number().int().min(1).max(2000).optional(),
 });
 export type SmsConfig = z.infer<typeof smsConfig>;
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { ExecuteContext } from '../activities/types.ts';
 import { extraColumns, type WorkingTable } from '../engine/working-tables.ts';
+import { UserError } from '../errors.ts';
 import type { Channel, ChannelDef } from '../schema/types.ts';
 import {
   ledgerCounts,
@@ -39,6 +40,10 @@ export async function deliver(
   channel: Channel,
   config: DeliveryConfig & Record<string, unknown>,
 ): Promise<void> {
+  if (config.perRowOf !== undefined)
+    throw new UserError(
+      'perRowOf (one message per row of a link) cannot be sent yet: remove it to send one message per recipient',
+    );
   const input = ctx.inputs[0]!;
   const target = input.dimension.targeting?.find((t) => t.channel === channel);
   if (!target) throw new Error(`${input.dimension.name} has no ${channel} address`);
