@@ -41,6 +41,8 @@ export interface ProviderSettings {
   smtpUrl: string | undefined;
   smtpMaxConnections: number;
   smtpMaxMessages: number;
+  /** Messages per second each channel's provider takes, all senders of all processes together; 0: none. */
+  rates: { email: number; sms: number; push: number };
   smsProvider: string;
   smsUrl: string | undefined;
   smsAccount: string | undefined;
@@ -80,6 +82,9 @@ const KEYS = [
   'SMTP_URL',
   'SMTP_MAX_CONNECTIONS',
   'SMTP_MAX_MESSAGES',
+  'EMAIL_RATE',
+  'SMS_RATE',
+  'PUSH_RATE',
   'SMS_PROVIDER',
   'SMS_URL',
   'SMS_ACCOUNT',
@@ -170,6 +175,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       smtpUrl: get('SMTP_URL'),
       smtpMaxConnections: wholeNumber('SMTP_MAX_CONNECTIONS', 5, 1, 100),
       smtpMaxMessages: wholeNumber('SMTP_MAX_MESSAGES', 100, 1, 100_000),
+      // Messages per second each channel's provider takes, all senders together (0: no limit).
+      rates: {
+        email: wholeNumber('EMAIL_RATE', 0, 0, 1_000_000),
+        sms: wholeNumber('SMS_RATE', 0, 0, 1_000_000),
+        push: wholeNumber('PUSH_RATE', 0, 0, 1_000_000),
+      },
       smsProvider: get('SMS_PROVIDER') ?? 'simulator',
       smsUrl: get('SMS_URL'),
       smsAccount: get('SMS_ACCOUNT'),

@@ -17,6 +17,8 @@ export interface ComposerOptions {
   signer: TokenSigner;
   /** Base of tracking links (BATON_PUBLIC_URL). */
   publicUrl: string;
+  /** Messages per second of each channel's providers (EMAIL_RATE…); 0 or absent: no limit. */
+  providerRates?: Partial<Record<SendingChannel, number>>;
 }
 
 /** A channel activity's delivery, loaded once: its content compiled, its provider, its recipients' table. */
@@ -48,9 +50,15 @@ export class LedgerComposer implements Composer {
     return (await this.delivery(run, activity)).provider.idempotent;
   }
 
-  async rate(run: string, activity: string): Promise<{ bucket: string; perSecond: number } | undefined> {
-    const { config } = await this.delivery(run, activity);
-    return config.rate ? { bucket: `activity:${run}/${activity}`, perSecond: config.rate } : undefined;
+  async rates(run: string, activity: string): Promise<Array<{ bucket: string; perSecond: number }>> {
+    const { config, channel, provider } = await this.delivery(run, activity);
+    const providerRate = this.options.providerRates?.[channel] ?? 0;
+    return [
+      ...(config.rate ? [{ bucket: `activity:${run}/${activity}`, perSecond: config.rate }] : []),
+      ...(providerRate > 0
+        ? [{ bucket: `provider:${channel}/${provider.name}`, perSecond: providerRate }]
+        : []),
+    ];
   }
 
   async compose(messages: ClaimedMessage[]): Promise<Composed[]> {

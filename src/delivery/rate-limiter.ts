@@ -41,6 +41,10 @@ export class RateLimiter {
       .execute();
     const least = (a: RawBuilder<unknown>, b: RawBuilder<unknown>) =>
       this.database.kind === 'postgres' ? sql`LEAST(${a}, ${b})` : sql`MIN(${a}, ${b})`;
+    // Senders read the time before their UPDATE runs: a later one may run first, and the bucket's time
+    // must never go back (the refill would count the same milliseconds twice).
+    const greatest = (a: RawBuilder<unknown>, b: RawBuilder<unknown>) =>
+      this.database.kind === 'postgres' ? sql`GREATEST(${a}, ${b})` : sql`MAX(${a}, ${b})`;
     // Tokens now: what was left plus what flowed in since, never above the burst; never below zero for
     // a clock that stepped back.
     const elapsed = sql`(CASE WHEN ${now} > updated_ms THEN ${now} - updated_ms ELSE 0 END)`;
@@ -50,7 +54,7 @@ export class RateLimiter {
     const whole =
       this.database.kind === 'postgres' ? least(sql`${wanted}`, sql`FLOOR(${available})`) : taking;
     const row = await sql<{ taken: unknown; tokens: unknown }>`UPDATE rate_buckets
-      SET tokens = ${available} - ${whole}, taken = ${whole}, updated_ms = ${now}
+      SET tokens = ${available} - ${whole}, taken = ${whole}, updated_ms = ${greatest(sql`updated_ms`, sql`${now}`)}
       WHERE provider = ${bucket}
       RETURNING taken, tokens`.execute(this.database.db);
     const result = row.rows[0]!;

@@ -38,8 +38,11 @@ export interface Composer {
   compose(messages: ClaimedMessage[]): Promise<Composed[]>;
   /** Whether the provider of a delivery deduplicates on the idempotency key (see Provider.idempotent). */
   idempotent(run: string, activity: string): Promise<boolean>;
-  /** The messages per second the provider of a delivery may take, all senders together (none: no limit). */
-  rate(run: string, activity: string): Promise<{ bucket: string; perSecond: number } | undefined>;
+  /**
+   * The rates a delivery's messages are held to, all senders together: the activity's own, and its
+   * provider's (each a token bucket; none: no limit).
+   */
+  rates(run: string, activity: string): Promise<Array<{ bucket: string; perSecond: number }>>;
 }
 
 export interface SenderOptions {
@@ -140,7 +143,7 @@ export class Sender {
       links: string[];
     }> = [];
     const queue = [...composed];
-    const rates = new Map<string, Awaited<ReturnType<Composer['rate']>>>();
+    const rates = new Map<string, Awaited<ReturnType<Composer['rates']>>>();
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const message = byId.get(next.id)!;
@@ -149,9 +152,8 @@ export class Sender {
           continue;
         }
         const key = `${message.run}/${message.activity}`;
-        if (!rates.has(key)) rates.set(key, await this.options.composer.rate(message.run, message.activity));
-        const rate = rates.get(key);
-        if (rate) await this.limiter.take(rate.bucket, rate.perSecond, 1);
+        if (!rates.has(key)) rates.set(key, await this.options.composer.rates(message.run, message.activity));
+        for (const rate of rates.get(key)!) await this.limiter.take(rate.bucket, rate.perSecond, 1);
         let result: SendResult;
         try {
           result = await next.send(message.id);

@@ -31,6 +31,7 @@ export async function runSendingLoop(
       providers,
       signer: new TokenSigner(loadKeyring(config)),
       publicUrl: config.publicUrl,
+      providerRates: config.providers.rates,
     }),
   });
   try {

@@ -41,7 +41,7 @@ const SMS_PROVIDERS = ['twilio', 'vonage', 'simulator'] as const;
 const PUSH_PROVIDERS = ['fcm', 'apns', 'web-push', 'simulator'] as const;
 
 /** The values of the named settings, or an error naming those that are missing. */
-function required<K extends keyof ProviderSettings>(
+function required<K extends Exclude<keyof ProviderSettings, 'rates'>>(
   settings: ProviderSettings,
   chosen: string,
   keys: Record<K, string>,
