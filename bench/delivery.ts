@@ -177,6 +177,6 @@ export async function run(args: string[]): Promise<void> {
     `bench/delivery: ${profiles.toLocaleString('en-US')} personalized emails (MJML, tracking on)\n`,
   );
   await onEachDatabase('delivery', values.only, (label, database, config) =>
-    benchDatabase(label, database, config, { profiles, connections: values.connections! }),
+    benchDatabase(label, database, config, { profiles, connections: values.connections }),
   );
 }
