@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { SendResult } from '../channels/types.ts';
 import type { Database } from '../db/database.ts';
 import type { Channel } from '../schema/types.ts';
@@ -213,8 +214,31 @@ export class Sender {
     const at = new Date(now).toISOString();
     const maxAttempts = this.options.maxAttempts ?? 5;
     const backoff = this.options.backoffMs ?? DEFAULT_BACKOFF;
+    // On PostgreSQL the messages sent (nearly all of them) are recorded by one statement: a round trip
+    // per message would cost more than sending it. SQLite, in process, takes them one by one.
+    const together = this.database.kind === 'postgres';
+    const sent = together
+      ? outcomes.flatMap(({ message, result, links }) =>
+          'status' in result && result.status === 'accepted'
+            ? [{ message, providerId: result.providerMessageId, links }]
+            : [],
+        )
+      : [];
     await this.database.db.transaction().execute(async (trx) => {
+      if (sent.length > 0) {
+        const rows = sql.join(
+          sent.map(
+            ({ message, providerId, links }) =>
+              sql`(${message.id}, ${providerId}, ${links.length ? JSON.stringify(links) : null})`,
+          ),
+        );
+        await sql`UPDATE messages AS m SET status = 'sent', reason = NULL, provider_message_id = v.provider_id,
+            links = v.links, sent_at = ${at}, lease_owner = NULL, lease_until = NULL, updated_at = ${at}
+          FROM (VALUES ${rows}) AS v(id, provider_id, links)
+          WHERE m.id = v.id AND m.lease_owner = ${this.options.owner} AND m.status = 'sending'`.execute(trx);
+      }
       for (const { message, result, links } of outcomes) {
+        if (together && 'status' in result && result.status === 'accepted') continue;
         const mine = trx
           .updateTable('messages')
           .where('id', '=', message.id)
