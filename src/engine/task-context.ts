@@ -62,6 +62,14 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
   const prefix = `r${run.id.replaceAll('-', '').slice(0, 12)}`;
   const log = (message: string, fields?: Parameters<ExecuteContext['log']>[1]) =>
     writeRunLog(database, run.id, activity, 'info', message, fields);
+  /** The task's timer, kept on its row so that it outlives this process. */
+  const storeWake = (due: number) =>
+    database.db
+      .updateTable('run_tasks')
+      .set({ wake_at: due })
+      .where('run_id', '=', run.id)
+      .where('activity', '=', activity)
+      .execute();
   return {
     database,
     schema,
@@ -111,24 +119,14 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
       let due = env.wakeAt;
       if (due === null) {
         due = at(env.clock.now());
-        await database.db
-          .updateTable('run_tasks')
-          .set({ wake_at: due })
-          .where('run_id', '=', run.id)
-          .where('activity', '=', activity)
-          .execute();
+        await storeWake(due);
         env.wakeAt = due;
       }
       if (env.clock.now() < due) throw new TaskParked(due);
     },
     async checkAgainAfter(ms) {
       const due = env.clock.now() + ms;
-      await database.db
-        .updateTable('run_tasks')
-        .set({ wake_at: due })
-        .where('run_id', '=', run.id)
-        .where('activity', '=', activity)
-        .execute();
+      await storeWake(due);
       throw new TaskParked(due);
     },
     async alert(alert) {
