@@ -13,7 +13,9 @@ import {
   saveCampaign,
   validateCampaign,
 } from '../../campaigns/store.ts';
-import { UserError } from '../../errors.ts';
+import type { SendingChannel } from '../../channels/types.ts';
+import { simulateContent } from '../../delivery/simulate.ts';
+import { NotFoundError, UserError } from '../../errors.ts';
 import { parseInput } from '../validate.ts';
 
 /**
@@ -39,6 +41,33 @@ function graphOf(checked: CheckedCampaign) {
 }
 
 export function campaignRoutes(app: FastifyInstance, database: Database): void {
+  // "Simulate content": a channel's content rendered with sample data, no run needed.
+  app.post('/api/channels/:channel/simulate', async (request) => {
+    const channel = (request.params as { channel: string }).channel;
+    const body = parseInput(
+      z.object({
+        config: z.record(z.string(), z.unknown()),
+        samples: z
+          .array(
+            z.object({
+              address: z.string(),
+              profile: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+              target: z
+                .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+                .optional(),
+            }),
+          )
+          .min(1)
+          .max(50),
+      }),
+      request.body,
+      'body',
+    );
+    if (!['email', 'sms', 'push'].includes(channel))
+      throw new NotFoundError(`No channel ${channel}: email, sms or push can be simulated.`);
+    return { messages: await simulateContent({ type: channel as SendingChannel, ...body }) };
+  });
+
   app.get('/api/activities', () => ({
     activities: ACTIVITIES.map((a) => ({
       type: a.type,
