@@ -5,6 +5,10 @@ import { sql } from 'kysely';
 import type { BatonConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { Engine } from '../engine/engine.ts';
+import { createProviders } from '../channels/providers/registry.ts';
+import type { ProofServices } from '../delivery/proofs.ts';
+import { loadKeyring } from '../tracking/keys.ts';
+import { TokenSigner } from '../tracking/tokens.ts';
 import { filesFolder } from '../data/files-folder.ts';
 import { loadSchema } from '../schema/store.ts';
 import { registerErrorHandler } from './errors.ts';
@@ -27,7 +31,8 @@ export interface AppOptions {
 
 export async function buildApp(
   database: Database,
-  config: Pick<BatonConfig, 'dataDir'> & Partial<Pick<BatonConfig, 'runConcurrency'>>,
+  /** The data folder at least; the server passes all of it (providers and signing keys for proofs). */
+  config: Pick<BatonConfig, 'dataDir'> & Partial<BatonConfig>,
   options: AppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
@@ -68,10 +73,34 @@ export async function buildApp(
   const engine = new Engine(database, { inWorker: true, concurrency: config.runConcurrency });
   engine.startSweeping(2_000, (error) => app.log.error({ error }, 'sweeping runs failed'));
   app.addHook('onClose', () => engine.close());
-  runRoutes(app, database, engine);
+  // Proofs send through the providers and sign with the server's keys: only with the full configuration.
+  const proofs = proofServices(config, database);
+  if (proofs) app.addHook('onClose', () => proofs.providers.close());
+  runRoutes(app, database, engine, proofs);
   audienceRoutes(app, database);
   tableRoutes(app, database, path.join(config.dataDir, 'uploads'));
   fileRoutes(app, filesFolder(config.dataDir));
   outboxRoutes(app, database);
   return app;
+}
+
+function proofServices(
+  config: Pick<BatonConfig, 'dataDir'> & Partial<BatonConfig>,
+  database: Database,
+): ProofServices | undefined {
+  if (!config.providers || config.publicUrl === undefined || config.outboxPort === undefined)
+    return undefined;
+  const full = {
+    ...config,
+    databaseUrl: config.databaseUrl,
+    providers: config.providers,
+    outboxPort: config.outboxPort,
+  };
+  return {
+    providers: createProviders(full, database),
+    signer: new TokenSigner(
+      loadKeyring({ ...full, secret: config.secret, previousSecrets: config.previousSecrets }),
+    ),
+    publicUrl: config.publicUrl,
+  };
 }

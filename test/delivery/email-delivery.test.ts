@@ -14,6 +14,7 @@ import { loadKeyring } from '../../src/tracking/keys.ts';
 import { TokenSigner } from '../../src/tracking/tokens.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { loadDataset } from '../helpers/expressions.ts';
+import { startApi } from '../helpers/http.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 
 /**
@@ -101,7 +102,57 @@ describeEachDatabase('email delivery', (t) => {
     expect((await ledgerCounts(t.database, run, 'mail')).byStatus).toEqual({});
   });
 
+  it('sends proofs of a test run to test addresses, outside the ledger', async () => {
+    const engine = new Engine(t.database);
+    const { run, finished } = await engine.start('hello');
+    await finished;
+    await engine.close();
+    const config = loadConfig(
+      {
+        SMTP_URL: sink.url,
+        BATON_DATA_DIR: t.config.dataDir,
+        BATON_SECRET: 'a'.repeat(40),
+        BATON_PUBLIC_URL: 'https://t.example',
+        ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}),
+      },
+      t.config.dataDir,
+    );
+    const api = await startApi(t, config);
+    try {
+      const before = sink.received().length;
+      const answer = await api.call<{
+        proofs: Array<{ recipient: string; to: string; result: { status: string } }>;
+      }>('POST', `/api/runs/${run}/proofs`, {
+        json: { activity: 'mail', to: ['qa@example.test', 'lead@example.test'], recipients: ['1', '2'] },
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.body.proofs.map((p) => [p.recipient, p.to, p.result.status])).toEqual([
+        ['1', 'qa@example.test', 'accepted'],
+        ['1', 'lead@example.test', 'accepted'],
+        ['2', 'qa@example.test', 'accepted'],
+        ['2', 'lead@example.test', 'accepted'],
+      ]);
+      const proofs = sink.received().slice(before);
+      expect(proofs.map((m) => [m.envelope.to[0], m.subject])).toEqual([
+        ['qa@example.test', '[Proof] Hello Ann'],
+        ['lead@example.test', '[Proof] Hello Ann'],
+        ['qa@example.test', '[Proof] Hello Bob'],
+        ['lead@example.test', '[Proof] Hello Bob'],
+      ]);
+      expect(proofs[0]!.html).toContain('href="https://shop.example/sale?id=1"');
+      expect((await ledgerCounts(t.database, run, 'mail')).byStatus).toEqual({});
+      const refused = await api.call('POST', `/api/runs/${run}/proofs`, {
+        json: { activity: 'everyone', to: ['qa@example.test'] },
+      });
+      expect(refused.status).toBe(404);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('retries transient failures, bounces and quarantines permanent ones, and sends each message once', async () => {
+    // What earlier tests (proofs) made the sink receive is not this send's.
+    const earlier = sink.received().length;
     const clock = new ManualClock(START);
     const engine = new Engine(t.database, { clock });
     const sender = new Sender(t.database, {
@@ -142,7 +193,7 @@ describeEachDatabase('email delivery', (t) => {
     expect(quarantined).toEqual([{ channel: 'email', address: 'perm550-cid@example.test' }]);
 
     // Each accepted message arrived once, with the ledger's id as its Message-ID and a tracked link.
-    const received = sink.received();
+    const received = sink.received().slice(earlier);
     expect(received.map((m) => m.envelope.to[0]).sort()).toEqual([
       'ann@example.test',
       'drop-fay@example.test',

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import type { BatonConfig } from '../../src/config.ts';
 import { buildApp } from '../../src/server/app.ts';
 import type { TestDatabase } from './databases.ts';
 
@@ -22,8 +23,9 @@ export type ApiCall = <T>(
 
 export async function startApi(
   t: TestDatabase,
+  config: Partial<BatonConfig> = {},
 ): Promise<{ app: FastifyInstance; call: ApiCall; close: () => Promise<void> }> {
-  const app = await buildApp(t.database, { dataDir: t.config.dataDir });
+  const app = await buildApp(t.database, { ...config, dataDir: t.config.dataDir });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const call: ApiCall = async (method, path, init = {}) => {

@@ -3,6 +3,7 @@ import { loadExampleCampaigns } from '../../campaigns/examples.ts';
 import { startDevOutbox, type DevOutbox } from '../../channels/outbox/smtp-server.ts';
 import { describeProviders } from '../../channels/providers/registry.ts';
 import { loadConfig } from '../../config.ts';
+import { loadKeyring } from '../../tracking/keys.ts';
 import { startSenderThread } from '../../delivery/sender-thread.ts';
 import { purgeOldRuns } from '../../engine/retention.ts';
 import { openDatabase, type Database } from '../../db/database.ts';
@@ -19,6 +20,8 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
   const config = loadConfig();
   // Provider settings that are chosen but incomplete stop the start, naming what is missing.
   describeProviders(config);
+  // Tracking links are signed: a server on PostgreSQL without BATON_SECRET stops here, saying so.
+  loadKeyring(config);
   const database = await openDatabase(config);
   try {
     await markInterruptedImports(database);

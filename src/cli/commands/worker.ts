@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describeProviders } from '../../channels/providers/registry.ts';
 import { loadConfig } from '../../config.ts';
+import { loadKeyring } from '../../tracking/keys.ts';
 import { openDatabase } from '../../db/database.ts';
 import { runSendingLoop } from '../../delivery/sending-loop.ts';
 import { Engine } from '../../engine/engine.ts';
@@ -18,6 +19,8 @@ export function workerCommand(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       describeProviders(config);
+      // Tracking links are signed: a server on PostgreSQL without BATON_SECRET stops here, saying so.
+      loadKeyring(config);
       const database = await openDatabase(config);
       const engine = new Engine(database, { concurrency: config.runConcurrency });
       const stop = new AbortController();

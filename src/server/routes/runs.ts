@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
 import { listPreviews } from '../../delivery/previews.ts';
+import { sendProofs, type ProofServices } from '../../delivery/proofs.ts';
+import { UserError } from '../../errors.ts';
 import type { Engine, StartedRun } from '../../engine/engine.ts';
 import { LOG_LEVELS, runLogs, runStatus, transitionRows } from '../../engine/run-inspection.ts';
 import { pageQuery, parseInput, queryInt } from '../validate.ts';
@@ -11,7 +13,12 @@ import { pageQuery, parseInput, queryInt } from '../validate.ts';
  * per transition, a transition's rows, the logs). Runs execute after the answer; their failures are
  * recorded on the run, not thrown here.
  */
-export function runRoutes(app: FastifyInstance, database: Database, engine: Engine): void {
+export function runRoutes(
+  app: FastifyInstance,
+  database: Database,
+  engine: Engine,
+  proofs: ProofServices | undefined,
+): void {
   const accepted = (started: StartedRun) => {
     started.finished.catch((error: unknown) => app.log.error({ run: started.run, error }, 'run crashed'));
     return runStatus(database, started.run);
@@ -44,6 +51,23 @@ export function runRoutes(app: FastifyInstance, database: Database, engine: Engi
     const { id, transition } = request.params as { id: string; transition: string };
     const page = parseInput(pageQuery(1000), request.query, 'query');
     return transitionRows(database, id, transition, page);
+  });
+
+  app.post('/api/runs/:id/proofs', async (request) => {
+    if (!proofs)
+      throw new UserError('Proofs need the server started with its settings (baton start or baton server).', {
+        status: 503,
+      });
+    const body = parseInput(
+      z.object({
+        activity: z.string().min(1),
+        to: z.array(z.string().min(3)).min(1).max(10),
+        recipients: z.array(z.string().min(1)).min(1).max(20).optional(),
+      }),
+      request.body,
+      'body',
+    );
+    return { proofs: await sendProofs(database, proofs, runId(request), body) };
   });
 
   app.get('/api/runs/:id/previews', async (request) => ({
