@@ -58,35 +58,45 @@ export async function deliver(
     });
     return;
   }
-  await ctx.database.db
-    .insertInto('deliveries')
-    .values({
-      run_id: ctx.run,
-      activity: ctx.activity,
-      campaign_id: ctx.campaign,
-      channel,
-      provider: config.provider ?? 'default',
-      dimension: input.dimension.name,
-      working_table: input.name,
-      columns: JSON.stringify(input.columns),
-      config: JSON.stringify(config),
-      created_at: new Date(ctx.now).toISOString(),
-    })
-    .onConflict((oc) => oc.columns(['run_id', 'activity']).doNothing())
-    .execute();
-  const queued = await queueMessages(ctx.database, request);
-  if (channel === 'direct-mail') {
-    const file = await writeDirectMailFile(ctx, config as unknown as { columns: string[]; folder: string });
-    if (file) await ctx.log(`extraction written: ${file}`, { event: 'direct-mail.file', file });
-  }
-  if ((await pendingMessages(ctx.database, ctx.run, ctx.activity)) > 0) {
+  // Executed again every few seconds while its messages go out: the classification (a scan of every
+  // recipient) and its log happen once, when the activity has no ledger rows yet.
+  const started = await ctx.database.db
+    .selectFrom('messages')
+    .select('id')
+    .where('run_id', '=', ctx.run)
+    .where('activity', '=', ctx.activity)
+    .limit(1)
+    .executeTakeFirst();
+  if (!started) {
+    await ctx.database.db
+      .insertInto('deliveries')
+      .values({
+        run_id: ctx.run,
+        activity: ctx.activity,
+        campaign_id: ctx.campaign,
+        channel,
+        provider: config.provider ?? 'default',
+        dimension: input.dimension.name,
+        working_table: input.name,
+        columns: JSON.stringify(input.columns),
+        config: JSON.stringify(config),
+        created_at: new Date(ctx.now).toISOString(),
+      })
+      .onConflict((oc) => oc.columns(['run_id', 'activity']).doNothing())
+      .execute();
+    const queued = await queueMessages(ctx.database, request);
     await ctx.log(`${queued.queued} messages to send${describeExcluded(queued)}`, {
       event: 'channel.queued',
       queued: queued.queued,
       ...prefixed(queued),
     });
-    await ctx.checkAgainAfter(DELIVERY_POLL_MS);
   }
+  if (channel === 'direct-mail') {
+    const file = await writeDirectMailFile(ctx, config as unknown as { columns: string[]; folder: string });
+    if (file) await ctx.log(`extraction written: ${file}`, { event: 'direct-mail.file', file });
+  }
+  if ((await pendingMessages(ctx.database, ctx.run, ctx.activity)) > 0)
+    await ctx.checkAgainAfter(DELIVERY_POLL_MS);
   const final = await ledgerCounts(ctx.database, ctx.run, ctx.activity);
   const keys = input.dimension.primaryKey;
   await ctx.output(

@@ -8,7 +8,7 @@ import { ledgerCounts } from '../../src/delivery/queue.ts';
 import { Sender } from '../../src/delivery/sender.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { Engine } from '../../src/engine/engine.ts';
-import { runStatus, transitionRows } from '../../src/engine/run-inspection.ts';
+import { runLogs, runStatus, transitionRows } from '../../src/engine/run-inspection.ts';
 import { parseSchemaText } from '../../src/schema/parse.ts';
 import { loadKeyring } from '../../src/tracking/keys.ts';
 import { TokenSigner } from '../../src/tracking/tokens.ts';
@@ -227,6 +227,11 @@ describeEachDatabase('email delivery', (t) => {
       excluded: 1,
     });
     expect((await runStatus(t.database, run)).tasks.after).toBe('done');
+    // Polled again and again while sending, the activity classified its recipients and said so once.
+    const queuedLines = (await runLogs(t.database, run, { activity: 'mail' })).filter(
+      (l) => l.fields.event === 'channel.queued',
+    );
+    expect(queuedLines.map((l) => l.fields.queued)).toEqual([7]);
     await engine.close();
   });
 });
