@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { JsonValue } from '../channels/render/context.ts';
 import type { Database } from '../db/database.ts';
 import { workingTableRef, type ExtraColumn } from '../engine/working-tables.ts';
 import type { TableDef } from '../schema/types.ts';
+import { sqlParam } from '../rules/sql-values.ts';
 import { recipientSql } from './queue.ts';
 
 /**
@@ -30,7 +31,7 @@ export async function recipientRows(
   const { rows } = await sql<Record<string, unknown>>`SELECT ${sql.join(select)}
     FROM ${workingTableRef(database, source.workingTable)} AS w
     JOIN ${database.dialect.dataTableRef(dimension.name)} AS d ON ${on}
-    WHERE ${recipientSql(keys, 'w')} IN (${sql.join(recipients)})`.execute(database.db);
+    WHERE ${batchFilter(database, dimension, recipients)}`.execute(database.db);
   const dialect = database.dialect;
   return new Map(
     rows.map((r) => [
@@ -43,4 +44,25 @@ export async function recipientRows(
       },
     ]),
   );
+}
+
+/**
+ * The batch's recipients as a condition the working table's key index serves: a one-column key compared
+ * as its own type (the ledger's text back to an integer…); a composite key, rarer, by its ledger text.
+ */
+function batchFilter(database: Database, dimension: TableDef, recipients: string[]): RawBuilder<unknown> {
+  const keys = dimension.primaryKey;
+  const column = keys.length === 1 ? dimension.columns.find((c) => c.name === keys[0]) : undefined;
+  const numeric = column?.type === 'integer' || column?.type === 'decimal';
+  // Integers beyond 2^53 are not exact as numbers: those keys keep the text comparison.
+  if (
+    !column ||
+    !['integer', 'decimal', 'string', 'date'].includes(column.type) ||
+    (numeric && recipients.some((r) => !Number.isSafeInteger(Math.trunc(Number(r)))))
+  )
+    return sql`${recipientSql(keys, 'w')} IN (${sql.join(recipients)})`;
+  const value = (text: string) => (numeric ? Number(text) : text);
+  return sql`${sql.ref(`w.${column.name}`)} IN (${sql.join(
+    recipients.map((r) => sqlParam(database.kind, value(r), column.type)),
+  )})`;
 }

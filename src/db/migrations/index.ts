@@ -254,6 +254,12 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .on('messages')
           .columns(['run_id', 'activity', 'status'])
           .execute();
+        // A recipient's message in a send: the `sent` output and direct mail join on it.
+        await db.schema
+          .createIndex('messages_of_recipient')
+          .on('messages')
+          .columns(['run_id', 'activity', 'recipient'])
+          .execute();
         await db.schema
           .createIndex('messages_by_recipient')
           .on('messages')
