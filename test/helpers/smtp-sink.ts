@@ -1,6 +1,7 @@
+import { buffer } from 'node:stream/consumers';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 
 /**
  * A real SMTP server for tests, whose faults are chosen by the recipient's local part, so one test can
@@ -48,15 +49,6 @@ function refusal(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
-function readAll(stream: SMTPServerDataStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
-
 export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const slowMs = options.slowMs ?? 2000;
   const received: SinkMessage[] = [];
@@ -95,7 +87,7 @@ export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> 
         stream.resume();
         return;
       }
-      readAll(stream)
+      buffer(stream)
         .then(async (raw) => {
           for (const address of to) delivered.set(address, (delivered.get(address) ?? 0) + 1);
           if (options.parse === false)

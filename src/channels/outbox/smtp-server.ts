@@ -1,6 +1,7 @@
+import { buffer } from 'node:stream/consumers';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
+import { SMTPServer } from 'smtp-server';
 import type { Database } from '../../db/database.ts';
 import { DEFAULT_OUTBOX_PORT } from '../../config.ts';
 import { recordOutboxMessage } from './store.ts';
@@ -34,15 +35,6 @@ export function headerRecord(parsed: ParsedMail): Record<string, string | string
     headers[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
   }
   return headers;
-}
-
-function readAll(stream: SMTPServerDataStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 }
 
 async function store(database: Database, raw: Buffer, envelope: { from: string; to: string[] }) {
@@ -79,7 +71,7 @@ export function startDevOutbox(options: {
     banner: 'Baton dev outbox: nothing received here leaves this machine',
     onAuth: (_auth, _session, callback) => callback(null, { user: 'outbox' }),
     onData: (stream, session, callback) => {
-      readAll(stream)
+      buffer(stream)
         .then(async (raw) => {
           if (stream.sizeExceeded) {
             const error = new Error(`Message exceeds the outbox's limit of ${OUTBOX_MAX_BYTES} bytes`);
