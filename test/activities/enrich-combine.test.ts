@@ -2,12 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkCampaign } from '../../src/campaigns/document.ts';
-import { saveCampaign } from '../../src/campaigns/store.ts';
-import { startRun } from '../../src/engine/run-campaign.ts';
-import { transitionRows } from '../../src/engine/run-inspection.ts';
 import type { Row } from '../../src/rules/dataset.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { HARNESS_ITEMS, HARNESS_NOW, HARNESS_SCHEMA, loadHarness } from '../helpers/expressions.ts';
+import { runCampaign } from '../helpers/runs.ts';
+import { HARNESS_ITEMS, HARNESS_SCHEMA, loadHarness } from '../helpers/expressions.ts';
 
 /**
  * enrich (lines of a collection, joins to other working tables) and combine on chosen columns, run on both
@@ -55,20 +53,7 @@ describeEachDatabase('enrich and combine runs', (t) => {
     writeFileSync(path.join(files, 'points.csv'), `${POINTS_CSV.join('\n')}\n`);
   });
 
-  async function run(id: string, activities: Record<string, unknown>) {
-    await saveCampaign(t.database, { id, name: id, activities });
-    const { run, finished } = await startRun(t.database, id, { now: HARNESS_NOW });
-    const status = await finished;
-    expect(status.error).toBeNull();
-    return {
-      rows: async (transition: string) =>
-        (await transitionRows(t.database, run, transition, { limit: 1000, offset: 0 })).rows,
-      ids: async (transition: string) =>
-        (await transitionRows(t.database, run, transition, { limit: 1000, offset: 0 })).rows.map(
-          (r) => r.id as number,
-        ),
-    };
-  }
+  const run = (id: string, activities: Record<string, unknown>) => runCampaign(t, id, activities);
 
   it('takes the first lines of a collection, filtered and sorted, beside its aggregates', async () => {
     const { rows } = await run('lines', {

@@ -1,9 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
-import { saveCampaign } from '../../src/campaigns/store.ts';
-import { startRun } from '../../src/engine/run-campaign.ts';
-import { transitionRows } from '../../src/engine/run-inspection.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { HARNESS_NOW, HARNESS_ROWS, loadHarness } from '../helpers/expressions.ts';
+import { runCampaign } from '../helpers/runs.ts';
+import { HARNESS_ROWS, loadHarness } from '../helpers/expressions.ts';
 
 /**
  * Split and deduplicate, option by option, on the harness rows of t. Expectations are computed here from
@@ -26,19 +24,7 @@ describeEachDatabase('split and deduplicate options', (t) => {
     await loadHarness(t);
   });
 
-  async function run(id: string, activities: Record<string, unknown>) {
-    await saveCampaign(t.database, { id, name: id, activities });
-    const { run, finished } = await startRun(t.database, id, { now: HARNESS_NOW });
-    const status = await finished;
-    expect(status.error).toBeNull();
-    return {
-      status,
-      ids: async (transition: string) =>
-        (await transitionRows(t.database, run, transition, { limit: 1000, offset: 0 })).rows.map(
-          (r) => r.id as number,
-        ),
-    };
-  }
+  const run = (id: string, activities: Record<string, unknown>) => runCampaign(t, id, activities);
 
   it('gives a row to the first segment that takes it, or to every one with overlap', async () => {
     const segments = [
