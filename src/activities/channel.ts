@@ -3,7 +3,9 @@ import type { Issue } from '../errors.ts';
 import { Scope } from '../rules/scope.ts';
 import type { Channel } from '../schema/types.ts';
 import { deliver } from '../delivery/deliveries.ts';
-import { passThrough } from './checks.ts';
+import { perRowSpec } from '../delivery/per-row.ts';
+import type { TableDef } from '../schema/types.ts';
+import { fieldIssues, passThrough, ruleIssues } from './checks.ts';
 import { defineActivity, type ActivityContext, type ActivityDefinition, type Population } from './types.ts';
 
 /**
@@ -32,11 +34,7 @@ export function channelActivity(options: {
     check(config, ctx) {
       const { population, issues } = passThrough(ctx, options.type);
       issues.push(...(options.check?.(config, population, ctx) ?? []));
-      // One message per row of a one-to-many link of the recipients' table (one per booked flight…).
-      if (population.kind === 'dimension' && typeof config.perRowOf === 'string') {
-        const link = new Scope(ctx.schema, population.table).collection([config.perRowOf]);
-        if (typeof link === 'string') issues.push({ path: `${ctx.path}.perRowOf`, message: link });
-      }
+      if (population.kind === 'dimension') issues.push(...perRowIssues(config, population.table, ctx));
       if (population.kind === 'dimension') {
         const channels = population.table.targeting?.map((c) => c.channel) ?? [];
         if (!channels.includes(options.channel)) {
@@ -52,4 +50,22 @@ export function channelActivity(options: {
     },
     execute: (config, ctx) => deliver(ctx, options.channel, config),
   });
+}
+
+/**
+ * One message per row of a one-to-many link of the recipients' table (one per booked flight…): the link,
+ * the rule its rows must match, and the address column of its rows when the message goes there.
+ */
+function perRowIssues(config: Record<string, unknown>, table: TableDef, ctx: ActivityContext): Issue[] {
+  const spec = perRowSpec(config);
+  if (!spec) return [];
+  const path = `${ctx.path}.perRowOf${typeof config.perRowOf === 'string' ? '' : '.link'}`;
+  const link = new Scope(ctx.schema, table).collection([spec.link]);
+  if (typeof link === 'string') return [{ path, message: link }];
+  return [
+    ...ruleIssues(ctx, link.table, spec.where, 'perRowOf.where'),
+    ...(spec.address === undefined
+      ? []
+      : fieldIssues(ctx, link.table, spec.address, 'perRowOf.address', { types: ['string'] })),
+  ];
 }

@@ -12,8 +12,6 @@ export const emailConfig = z
     mjml: z.string().min(1).optional(),
     template: z.string().min(1).optional(),
     text: z.string().optional(),
-    /** One message per row of this one-to-many link instead of one per recipient. */
-    perRowOf: z.string().min(1).optional(),
   })
   .refine((c) => [c.html, c.mjml, c.template].filter((x) => x !== undefined).length === 1, {
     message: 'give the content as html, mjml or template (one of them)',

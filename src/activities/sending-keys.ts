@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { perRowOfShape } from '../delivery/per-row.ts';
 
 /**
  * The keys every sending channel activity (email, sms, push) has besides its content: what kind of
@@ -19,4 +20,6 @@ export const sendingKeys = {
   frequencyCap: z
     .strictObject({ messages: z.number().int().min(1), days: z.number().int().min(1).max(365) })
     .optional(),
+  /** One message per row of this one-to-many link (with its rows' filter and address) instead of one per recipient. */
+  perRowOf: perRowOfShape.optional(),
 };

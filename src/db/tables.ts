@@ -187,6 +187,8 @@ export interface BatonTables {
     channel: string;
     /** The recipient's key in the dimension, as text. */
     recipient: string;
+    /** With perRowOf, the key (as text) of the row of the link this message is about; else null. */
+    item: string | null;
     address: string | null;
     /** The recipient's place in the send (the window and fairness follow it). */
     position: number;

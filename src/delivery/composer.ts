@@ -8,7 +8,8 @@ import { requireSchema } from '../schema/store.ts';
 import { findTable, type TableDef } from '../schema/types.ts';
 import type { TokenSigner } from '../tracking/tokens.ts';
 import type { DeliveryConfig } from './deliveries.ts';
-import { recipientRows } from './recipient-rows.ts';
+import { resolvePerRow } from './per-row.ts';
+import { itemRows, recipientRows } from './recipient-rows.ts';
 import { compileRenderer, type MessageToRender, type RenderedMessage } from './renderer.ts';
 import type { ClaimedMessage, Composed, Composer } from './sender.ts';
 
@@ -29,6 +30,8 @@ interface LoadedDelivery {
   dimension: TableDef;
   workingTable: string;
   carried: ExtraColumn[];
+  /** With perRowOf, the link's table, whose rows the messages are about. */
+  items?: TableDef;
   provider: Provider;
   render: (message: MessageToRender) => Promise<RenderedMessage>;
 }
@@ -75,14 +78,30 @@ export class LedgerComposer implements Composer {
         delivery,
         group.map((m) => m.recipient),
       );
+      const items = delivery.items
+        ? await itemRows(
+            this.database,
+            delivery.items,
+            group.flatMap((m) => (m.item === null ? [] : [m.item])),
+          )
+        : undefined;
       for (const message of group) {
         const found = rows.get(message.recipient);
-        if (!found) {
-          composed.push({ id: message.id, failed: 'the recipient is no longer in its table' });
+        const item = items && message.item !== null ? items.get(message.item) : undefined;
+        if (!found || (items && !item)) {
+          composed.push({
+            id: message.id,
+            failed: `the ${found ? `row ${message.item} of ${delivery.items?.name}` : 'recipient'} is no longer in its table`,
+          });
           continue;
         }
         try {
-          const rendered = await delivery.render({ id: message.id, address: message.address, ...found });
+          const rendered = await delivery.render({
+            id: message.id,
+            address: message.address,
+            ...found,
+            item,
+          });
           if ('excluded' in rendered) composed.push({ id: message.id, excluded: rendered.excluded });
           else {
             const provider = delivery.provider;
@@ -151,6 +170,7 @@ export class LedgerComposer implements Composer {
       dimension,
       workingTable: row.working_table,
       carried,
+      items: resolvePerRow(schema, dimension, config)?.table,
       provider,
       render,
     };

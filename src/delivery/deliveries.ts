@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { ExecuteContext } from '../activities/types.ts';
 import { extraColumns, type WorkingTable } from '../engine/working-tables.ts';
 import { UserError } from '../errors.ts';
+import { Scope } from '../rules/scope.ts';
 import type { Channel, ChannelDef } from '../schema/types.ts';
 import {
   ledgerCounts,
@@ -12,6 +13,7 @@ import {
   type QueueRequest,
 } from './queue.ts';
 import { writeDirectMailFile } from './direct-mail-file.ts';
+import { resolvePerRow } from './per-row.ts';
 import { renderPreviews } from './previews.ts';
 import { pendingMessages } from './sender.ts';
 
@@ -28,6 +30,8 @@ export interface DeliveryConfig {
   /** Hours the send may take (12 by default): beyond rate × window, recipients are `window-overflow`. */
   window?: number;
   frequencyCap?: { messages: number; days: number };
+  /** One message per row of a link (per-row.ts). */
+  perRowOf?: unknown;
 }
 
 /**
@@ -40,10 +44,6 @@ export async function deliver(
   channel: Channel,
   config: DeliveryConfig & Record<string, unknown>,
 ): Promise<void> {
-  if (config.perRowOf !== undefined)
-    throw new UserError(
-      'perRowOf (one message per row of a link) cannot be sent yet: remove it to send one message per recipient',
-    );
   const input = ctx.inputs[0]!;
   const target = input.dimension.targeting?.find((t) => t.channel === channel);
   if (!target) throw new Error(`${input.dimension.name} has no ${channel} address`);
@@ -51,7 +51,9 @@ export async function deliver(
   if (ctx.mode === 'test') {
     const counts = await previewQueue(ctx.database, request);
     if (channel !== 'direct-mail') await renderPreviews(ctx, channel, config, request);
-    await ctx.log(`test run: would send ${counts.queued} of ${input.count}${describeExcluded(counts)}`, {
+    // Of the messages: the recipients, or with perRowOf their rows.
+    const total = counts.queued + Object.values(counts.excluded).reduce((a, b) => a + b, 0);
+    await ctx.log(`test run: would send ${counts.queued} of ${total}${describeExcluded(counts)}`, {
       event: 'channel.preview',
       wouldSend: counts.queued,
       ...prefixed(counts),
@@ -123,7 +125,22 @@ function queueRequest(
   target: ChannelDef,
   config: DeliveryConfig,
 ): QueueRequest {
+  const perRow = resolvePerRow(ctx.schema, recipients.dimension, config);
+  let rows: QueueRequest['perRow'];
+  if (perRow) {
+    const { scope, where } = ctx.rule(perRow.table, perRow.where ?? { and: [] });
+    const address = perRow.address && new Scope(ctx.schema, perRow.table).field(perRow.address.split('.'));
+    if (typeof address === 'string') throw new UserError(address);
+    rows = {
+      table: perRow.table,
+      link: perRow.linkDef,
+      scope,
+      where,
+      address: address ? scope.column(address) : undefined,
+    };
+  }
   return {
+    perRow: rows,
     run: ctx.run,
     campaign: ctx.campaign,
     activity: ctx.activity,

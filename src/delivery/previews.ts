@@ -6,7 +6,7 @@ import { NotFoundError, UserError } from '../errors.ts';
 import { TokenSigner } from '../tracking/tokens.ts';
 import { messageId } from './message-id.ts';
 import { queueSample, type QueueRequest } from './queue.ts';
-import { recipientRows } from './recipient-rows.ts';
+import { itemRows, recipientRows } from './recipient-rows.ts';
 import { compileRenderer } from './renderer.ts';
 
 /** Recipients whose message a test run renders for its previews. */
@@ -50,20 +50,31 @@ export async function renderPreviews(
     { dimension: input.dimension, carried: input.columns, workingTable: input.name },
     sample.map((s) => s.recipient),
   );
-  for (const { recipient, address } of sample) {
+  const items = request.perRow
+    ? await itemRows(
+        ctx.database,
+        request.perRow.table,
+        sample.flatMap((s) => (s.item === null ? [] : [s.item])),
+      )
+    : undefined;
+  for (const { recipient, item, address } of sample) {
     const found = rows.get(recipient)!;
-    let content: unknown;
+    let content: Record<string, unknown>;
     try {
       const rendered = await render({
-        id: messageId(`${ctx.run}/${ctx.activity}/${recipient}`),
+        // The id the live send would give it (queue.ts queueMessages).
+        id: messageId(`${ctx.run}/${ctx.activity}/${recipient}${item === null ? '' : `/${item}`}`),
         address,
         ...found,
+        item: item === null ? undefined : items?.get(item),
       });
       content = 'excluded' in rendered ? { excluded: rendered.excluded } : { message: rendered.outgoing };
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       content = { error: error.message };
     }
+    // Which row of the link the message is about (perRowOf): what a proof of it renders again.
+    if (item !== null) content.item = item;
     await ctx.database.db
       .insertInto('message_previews')
       .values({

@@ -7,7 +7,8 @@ import { transitionDimension, type ExtraColumn } from '../engine/working-tables.
 import { NotFoundError, UserError } from '../errors.ts';
 import { requireSchema } from '../schema/store.ts';
 import type { TokenSigner } from '../tracking/tokens.ts';
-import { recipientRows } from './recipient-rows.ts';
+import { resolvePerRow } from './per-row.ts';
+import { itemRows, recipientRows } from './recipient-rows.ts';
 import { compileRenderer } from './renderer.ts';
 
 export interface ProofServices {
@@ -61,17 +62,26 @@ export async function sendProofs(
   const { schema } = await requireSchema(database);
   const dimension = transitionDimension(schema, transition.dimension ?? '')!;
   const carried = JSON.parse(transition.columns ?? '[]') as ExtraColumn[];
-  const recipients =
-    request.recipients ??
-    (
-      await database.db
-        .selectFrom('message_previews')
-        .select('recipient')
-        .where('run_id', '=', run)
-        .where('activity', '=', request.activity)
-        .orderBy('recipient')
-        .execute()
-    ).map((p) => p.recipient);
+  const previews = await database.db
+    .selectFrom('message_previews')
+    .select(['recipient', 'content'])
+    .where('run_id', '=', run)
+    .where('activity', '=', request.activity)
+    .orderBy('recipient')
+    .execute();
+  const recipients = request.recipients ?? previews.map((p) => p.recipient);
+  // With perRowOf, a message is about one row of the link: a proof shows the row its preview showed.
+  const perRow = resolvePerRow(schema, dimension, activity.config);
+  const previewedItems = new Map(
+    previews.map((p) => [p.recipient, (JSON.parse(p.content) as { item?: string }).item]),
+  );
+  const items = perRow
+    ? await itemRows(
+        database,
+        perRow.table,
+        [...previewedItems.values()].filter((i) => i !== undefined),
+      )
+    : undefined;
   const config = { ...activity.config };
   if (channel === 'email') config.subject = `[Proof] ${String(config.subject)}`;
   const campaign = await database.db
@@ -95,14 +105,24 @@ export async function sendProofs(
   const results: ProofResult[] = [];
   for (const recipient of recipients) {
     const found = rows.get(recipient);
+    const itemKey = previewedItems.get(recipient);
+    const item = itemKey === undefined ? undefined : items?.get(itemKey);
     for (const to of request.to) {
       if (!found) {
         results.push({ recipient, to, error: `no recipient ${recipient} in the activity's input` });
         continue;
       }
+      if (items && !item) {
+        results.push({
+          recipient,
+          to,
+          error: `${request.activity} sends one message per row of ${perRow?.link}: proofs are sent for previewed recipients only, and ${recipient} was not previewed`,
+        });
+        continue;
+      }
       const id = randomUUID();
       try {
-        const rendered = await render({ id, address: to, ...found });
+        const rendered = await render({ id, address: to, ...found, item });
         if ('excluded' in rendered) results.push({ recipient, to, excluded: rendered.excluded });
         else
           results.push({

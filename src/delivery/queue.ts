@@ -2,7 +2,8 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { WorkingTable } from '../engine/working-tables.ts';
 import { workingTableRef } from '../engine/working-tables.ts';
-import type { Channel, ChannelDef } from '../schema/types.ts';
+import type { SqlScope } from '../rules/sql-scope.ts';
+import type { Channel, ChannelDef, LinkDef, TableDef } from '../schema/types.ts';
 import { messageIdSql } from './message-id.ts';
 
 /**
@@ -36,6 +37,15 @@ export interface QueueRequest {
   /** How many messages the sending window holds (rate × window): the rest are `window-overflow`. */
   capacity: number;
   now: number;
+  /** One message per row of a link (perRowOf): its rows as a rule scope (alias t0) and their condition. */
+  perRow?: {
+    table: TableDef;
+    link: LinkDef;
+    scope: SqlScope;
+    where: RawBuilder<unknown>;
+    /** The rows' address column, when messages go to it instead of the recipient's address. */
+    address?: RawBuilder<unknown>;
+  };
 }
 
 export interface QueueCounts {
@@ -63,8 +73,8 @@ export function recipientSql(keys: string[], alias: string): RawBuilder<unknown>
 }
 
 /**
- * The recipients with their message id, address and exclusion reason (NULL when the message goes out),
- * in the order they are sent: by key.
+ * The messages with their recipient, row of the link (perRowOf), address and exclusion reason (NULL when
+ * the message goes out), in the order they are sent: by recipient key, then row key.
  */
 function classified(database: Database, request: QueueRequest): RawBuilder<unknown> {
   const { dimension } = request.recipients;
@@ -75,6 +85,8 @@ function classified(database: Database, request: QueueRequest): RawBuilder<unkno
   );
   const recipient = recipientSql(keys, 'w');
   const address = sql.ref(`d.${request.target.address}`);
+  const { perRow } = request;
+  const opted = request.target.optIn ? sql.ref(`d.${request.target.optIn}`) : sql`NULL`;
   const norm = normalisedAddress(request.channel, sql.ref('b.address'));
   const malformed =
     request.channel === 'email'
@@ -102,19 +114,35 @@ function classified(database: Database, request: QueueRequest): RawBuilder<unkno
     WHEN EXISTS (SELECT 1 FROM quarantine q WHERE q.channel = ${request.channel} AND q.address = ${norm}) THEN 'quarantined'
     WHEN ${capped} THEN 'frequency-cap'
   END`;
-  const base = sql`SELECT ${recipient} AS recipient, ${address} AS address,
-      ${optIn ? sql.ref(`d.${optIn}`) : sql`NULL`} AS opted,
-      row_number() OVER (ORDER BY ${sql.join(keys.map((k) => sql.ref(`w.${k}`)))}) AS position
-    FROM ${workingTableRef(database, request.recipients.name)} AS w
-    JOIN ${database.dialect.dataTableRef(dimension.name)} AS d ON ${on}`;
-  // Among the messages that go out, the later ones to an address already served are duplicates.
-  const first = sql`SELECT b.recipient, b.address, b.position, ${norm} AS norm, ${reason} AS reason FROM (${base}) AS b`;
-  const deduplicated = sql`SELECT f.recipient, f.address, f.position,
-      CASE WHEN f.reason IS NULL AND row_number() OVER (PARTITION BY (f.reason IS NULL), f.norm ORDER BY f.position) > 1
+  const base = perRow
+    ? sql`SELECT ${recipient} AS recipient, ${recipientSql(perRow.table.primaryKey, perRow.scope.alias)} AS item,
+        ${perRow.address ?? address} AS address, ${opted} AS opted,
+        row_number() OVER (ORDER BY ${sql.join([
+          ...keys.map((k) => sql.ref(`w.${k}`)),
+          ...perRow.table.primaryKey.map((k) => sql.ref(`${perRow.scope.alias}.${k}`)),
+        ])}) AS position
+      FROM ${perRow.scope.from()}
+      JOIN ${database.dialect.dataTableRef(dimension.name)} AS d ON ${sql.join(
+        perRow.link.on.map(
+          (pair) => sql`${sql.ref(`d.${pair.from}`)} = ${sql.ref(`${perRow.scope.alias}.${pair.to}`)}`,
+        ),
+        sql` AND `,
+      )}
+      JOIN ${workingTableRef(database, request.recipients.name)} AS w ON ${on}
+      WHERE ${perRow.where}`
+    : sql`SELECT ${recipient} AS recipient, NULL AS item, ${address} AS address, ${opted} AS opted,
+        row_number() OVER (ORDER BY ${sql.join(keys.map((k) => sql.ref(`w.${k}`)))}) AS position
+      FROM ${workingTableRef(database, request.recipients.name)} AS w
+      JOIN ${database.dialect.dataTableRef(dimension.name)} AS d ON ${on}`;
+  // Among the messages that go out, the later ones to an address already served are duplicates (per row
+  // of the link with perRowOf: one message about each row to an address, however many recipients share it).
+  const first = sql`SELECT b.recipient, b.item, b.address, b.position, ${norm} AS norm, ${reason} AS reason FROM (${base}) AS b`;
+  const deduplicated = sql`SELECT f.recipient, f.item, f.address, f.position,
+      CASE WHEN f.reason IS NULL AND row_number() OVER (PARTITION BY (f.reason IS NULL), f.norm, f.item ORDER BY f.position) > 1
         THEN 'duplicate-address' ELSE f.reason END AS reason
     FROM (${first}) AS f`;
   // Beyond what the sending window holds, the rest is excluded (and counted), never silently dropped.
-  return sql`SELECT g.recipient, g.address, g.position,
+  return sql`SELECT g.recipient, g.item, g.address, g.position,
       CASE WHEN g.reason IS NULL AND row_number() OVER (PARTITION BY (g.reason IS NULL) ORDER BY g.position) > ${request.capacity}
         THEN 'window-overflow' ELSE g.reason END AS reason
     FROM (${deduplicated}) AS g`;
@@ -126,11 +154,13 @@ function classified(database: Database, request: QueueRequest): RawBuilder<unkno
  */
 export async function queueMessages(database: Database, request: QueueRequest): Promise<QueueCounts> {
   const at = new Date(request.now).toISOString();
-  const name = sql`${request.run} || '/' || ${request.activity} || '/' || c.recipient`;
-  await sql`INSERT INTO messages (id, run_id, activity, campaign_id, channel, recipient, address, position,
+  // The name previews.ts gives messageId(): run/activity/recipient, and /row with perRowOf.
+  const name = sql`${request.run} || '/' || ${request.activity} || '/' || c.recipient
+    || CASE WHEN c.item IS NULL THEN '' ELSE '/' || c.item END`;
+  await sql`INSERT INTO messages (id, run_id, activity, campaign_id, channel, recipient, item, address, position,
       status, reason, attempts, next_attempt_at, queued_at, updated_at)
     SELECT ${messageIdSql(database.kind, name)}, ${request.run}, ${request.activity}, ${request.campaign},
-      ${request.channel}, c.recipient, c.address, c.position,
+      ${request.channel}, c.recipient, c.item, c.address, c.position,
       CASE WHEN c.reason IS NULL THEN 'queued' ELSE 'excluded' END, c.reason, 0, 0, ${at}, ${at}
     FROM (${classified(database, request)}) AS c
     -- SQLite reads ON CONFLICT after a bare SELECT as a join's ON: a WHERE sets it apart.
@@ -148,16 +178,29 @@ export async function previewQueue(database: Database, request: QueueRequest): P
   );
 }
 
-/** The first `n` recipients that would be sent (a test run's previews), in send order. */
+/**
+ * The first message of each of the first `n` recipients that would be sent (a test run's previews), in
+ * send order: with perRowOf, previews show different recipients rather than one recipient's rows.
+ */
 export async function queueSample(
   database: Database,
   request: QueueRequest,
   n: number,
-): Promise<Array<{ recipient: string; address: string }>> {
-  const { rows } = await sql<{ recipient: unknown; address: unknown }>`SELECT c.recipient, c.address
-    FROM (${classified(database, request)}) AS c WHERE c.reason IS NULL
-    ORDER BY c.position LIMIT ${sql.lit(n)}`.execute(database.db);
-  return rows.map((r) => ({ recipient: String(r.recipient), address: String(r.address) }));
+): Promise<Array<{ recipient: string; item: string | null; address: string }>> {
+  const { rows } = await sql<{
+    recipient: unknown;
+    item: string | number | null;
+    address: unknown;
+  }>`SELECT s.recipient, s.item, s.address
+    FROM (SELECT c.recipient, c.item, c.address, c.position,
+        row_number() OVER (PARTITION BY c.recipient ORDER BY c.position) AS nth
+      FROM (${classified(database, request)}) AS c WHERE c.reason IS NULL) AS s
+    WHERE s.nth = 1 ORDER BY s.position LIMIT ${sql.lit(n)}`.execute(database.db);
+  return rows.map((r) => ({
+    recipient: String(r.recipient),
+    item: r.item === null ? null : String(r.item),
+    address: String(r.address),
+  }));
 }
 
 /** The messages of a channel activity by status, and the excluded ones by reason. */

@@ -31,7 +31,7 @@ export async function recipientRows(
   const { rows } = await sql<Record<string, unknown>>`SELECT ${sql.join(select)}
     FROM ${workingTableRef(database, source.workingTable)} AS w
     JOIN ${database.dialect.dataTableRef(dimension.name)} AS d ON ${on}
-    WHERE ${batchFilter(database, dimension, recipients)}`.execute(database.db);
+    WHERE ${keyFilter(database, dimension, 'w', recipients)}`.execute(database.db);
   const dialect = database.dialect;
   return new Map(
     rows.map((r) => [
@@ -47,22 +47,52 @@ export async function recipientRows(
 }
 
 /**
- * The batch's recipients as a condition the working table's key index serves: a one-column key compared
- * as its own type (the ledger's text back to an integer…); a composite key, rarer, by its ledger text.
+ * The rows of a link's table that per-row messages are about (perRowOf), by their key as the ledger
+ * keeps it (`messages.item`): one query for a batch.
  */
-function batchFilter(database: Database, dimension: TableDef, recipients: string[]): RawBuilder<unknown> {
-  const keys = dimension.primaryKey;
-  const column = keys.length === 1 ? dimension.columns.find((c) => c.name === keys[0]) : undefined;
+export async function itemRows(
+  database: Database,
+  table: TableDef,
+  items: string[],
+): Promise<Map<string, Record<string, JsonValue>>> {
+  if (items.length === 0) return new Map();
+  const { rows } = await sql<Record<string, unknown>>`SELECT ${recipientSql(table.primaryKey, 'i')} AS ${sql.id('__item')},
+      ${sql.join(table.columns.map((c) => sql`${sql.ref(`i.${c.name}`)} AS ${sql.id(`i_${c.name}`)}`))}
+    FROM ${database.dialect.dataTableRef(table.name)} AS i
+    WHERE ${keyFilter(database, table, 'i', items)}`.execute(database.db);
+  return new Map(
+    rows.map((r) => [
+      String(r.__item),
+      Object.fromEntries(
+        table.columns.map((c) => [c.name, database.dialect.fromDriver(c.type, r[`i_${c.name}`])]),
+      ),
+    ]),
+  );
+}
+
+/**
+ * Rows of `table` (under `alias`) by their key as the ledger's text, as a condition the key's index
+ * serves: a one-column key compared as its own type (the text back to an integer…); a composite key,
+ * rarer, by its text.
+ */
+function keyFilter(
+  database: Database,
+  table: TableDef,
+  alias: string,
+  keysText: string[],
+): RawBuilder<unknown> {
+  const keys = table.primaryKey;
+  const column = keys.length === 1 ? table.columns.find((c) => c.name === keys[0]) : undefined;
   const numeric = column?.type === 'integer' || column?.type === 'decimal';
   // Integers beyond 2^53 are not exact as numbers: those keys keep the text comparison.
   if (
     !column ||
     !['integer', 'decimal', 'string', 'date'].includes(column.type) ||
-    (numeric && recipients.some((r) => !Number.isSafeInteger(Math.trunc(Number(r)))))
+    (numeric && keysText.some((r) => !Number.isSafeInteger(Math.trunc(Number(r)))))
   )
-    return sql`${recipientSql(keys, 'w')} IN (${sql.join(recipients)})`;
+    return sql`${recipientSql(keys, alias)} IN (${sql.join(keysText)})`;
   const value = (text: string) => (numeric ? Number(text) : text);
-  return sql`${sql.ref(`w.${column.name}`)} IN (${sql.join(
-    recipients.map((r) => sqlParam(database.kind, value(r), column.type)),
+  return sql`${sql.ref(`${alias}.${column.name}`)} IN (${sql.join(
+    keysText.map((r) => sqlParam(database.kind, value(r), column.type)),
   )})`;
 }

@@ -6,12 +6,16 @@ import type { OutgoingMessages, SendingChannel } from '../channels/types.ts';
 import type { ExtraColumn } from '../engine/working-tables.ts';
 import type { TokenSigner } from '../tracking/tokens.ts';
 
-/** One message to render: its ledger id and address, the recipient's row and the columns it carries. */
+/**
+ * One message to render: its ledger id and address, the recipient's row and the columns it carries, and
+ * with perRowOf the row of the link it is about.
+ */
 export interface MessageToRender {
   id: string;
   address: string;
   profile: Record<string, JsonValue>;
   row: Record<string, JsonValue>;
+  item?: Record<string, JsonValue>;
 }
 
 export type RenderedMessage =
@@ -42,6 +46,7 @@ export async function compileRenderer(
       row: message.row,
       campaign: env.campaign,
       message: { id: message.id, channel },
+      item: message.item,
     });
   if (channel === 'email') {
     const compiled = await compileEmail(config as never);

@@ -19,6 +19,8 @@ export interface ClaimedMessage {
   activity: string;
   channel: Channel;
   recipient: string;
+  /** The row of the link the message is about (perRowOf), by its key as text. */
+  item: string | null;
   address: string;
   attempts: number;
 }
@@ -193,7 +195,7 @@ export class Sender {
       }))
       .where('id', 'in', picked)
       .where('status', '=', 'queued')
-      .returning(['id', 'run_id', 'activity', 'channel', 'recipient', 'address', 'attempts'])
+      .returning(['id', 'run_id', 'activity', 'channel', 'recipient', 'item', 'address', 'attempts'])
       .execute();
     return rows.map((r) => ({
       id: r.id,
@@ -201,6 +203,7 @@ export class Sender {
       activity: r.activity,
       channel: r.channel as Channel,
       recipient: r.recipient,
+      item: r.item,
       address: r.address ?? '',
       attempts: Number(r.attempts),
     }));

@@ -16,6 +16,8 @@ export interface RenderContext {
   target: TargetVariables;
   campaign: { id: string; name: string };
   message: { id: string; channel: SendingChannel };
+  /** With perRowOf, the row of the link this message is about (one booking of the recipient's). */
+  item?: Record<string, JsonValue>;
 }
 
 export function buildRenderContext(input: {
@@ -25,12 +27,14 @@ export function buildRenderContext(input: {
   row: Record<string, JsonValue>;
   campaign: { id: string; name: string };
   message: { id: string; channel: SendingChannel };
+  item?: Record<string, JsonValue>;
 }): RenderContext {
   return {
     profile: { ...input.profile },
     target: targetVariables(input.carried, input.row),
     campaign: { id: input.campaign.id, name: input.campaign.name },
     message: { id: input.message.id, channel: input.message.channel },
+    ...(input.item && { item: { ...input.item } }),
   };
 }
 

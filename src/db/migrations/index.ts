@@ -368,5 +368,11 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0012_per_row_messages': {
+      // One message per row of a link (perRowOf): the row's key, as text, beside the recipient's.
+      async up(db) {
+        await db.schema.alterTable('messages').addColumn('item', 'text').execute();
+      },
+    },
   };
 }
