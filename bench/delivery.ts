@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
 import { saveCampaign } from '../src/campaigns/store.ts';
@@ -13,6 +12,7 @@ import { Engine } from '../src/engine/engine.ts';
 import { loadKeyring } from '../src/tracking/keys.ts';
 import { TokenSigner } from '../src/tracking/tokens.ts';
 import { onEachDatabase, type BenchConfig } from './databases.ts';
+import { startSink } from './smtp-sink.ts';
 
 /**
  * bench/delivery: a live email activity to the demo's profiles — Liquid personalization, MJML compiled
@@ -29,35 +29,6 @@ const MJML = `<mjml><mj-body>
     <mj-text><a href="https://shop.example/account">Your account</a></mj-text>
   </mj-column></mj-section>
 </mj-body></mjml>`;
-
-async function startSink(): Promise<{ url: string; count: () => Promise<number>; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/smtp-sink-process.ts'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdout.setEncoding('utf8');
-  const lines: string[] = [];
-  let waiting: ((line: string) => void) | undefined;
-  child.stdout.on('data', (chunk: string) => {
-    for (const line of chunk.split('\n').filter(Boolean)) {
-      if (waiting) {
-        const w = waiting;
-        waiting = undefined;
-        w(line);
-      } else lines.push(line);
-    }
-  });
-  const next = () =>
-    lines.length ? Promise.resolve(lines.shift()!) : new Promise<string>((r) => (waiting = r));
-  const port = Number((await next()).split(' ')[1]);
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    count: async () => {
-      child.stdin.write('?\n');
-      return Number((await next()).split(' ')[1]);
-    },
-    stop: () => child.kill(),
-  };
-}
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);

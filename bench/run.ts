@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run: (args: string[]) => Promise<v
   rules: () => import('./rules.ts'),
   engine: () => import('./engine.ts'),
   delivery: () => import('./delivery.ts'),
+  scale: () => import('./scale.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

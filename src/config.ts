@@ -1,7 +1,9 @@
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { domainToASCII } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from './errors.ts';
+import { UserError, unreadableFile } from './errors.ts';
 
 /** Runtime configuration: environment variables, each also settable in `baton.config.yaml`. */
 export interface BatonConfig {
@@ -16,6 +18,8 @@ export interface BatonConfig {
   runRetentionDays: number;
   /** Tasks of one run executing at the same time (independent branches). */
   runConcurrency: number;
+  /** Days an archived campaign is kept before it is purged. */
+  archivePurgeDays: number;
   /**
    * How long a sender's claim on a batch of messages holds: after a crash, its messages wait this long
    * before being recovered (resent or counted uncertain).
@@ -31,7 +35,16 @@ export interface BatonConfig {
    */
   secret: string | undefined;
   previousSecrets: string | undefined;
+  /** pino's level; undefined: each process's own default (the server warns, a worker informs). */
+  logLevel: LogLevel | undefined;
+  /** Undefined: pretty on a terminal, JSON lines otherwise (src/operations/logger.ts). */
+  logFormat: LogFormat | undefined;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
  * The raw provider settings. Which of them are required depends on the chosen provider, so they are checked
@@ -41,6 +54,8 @@ export interface ProviderSettings {
   smtpUrl: string | undefined;
   smtpMaxConnections: number;
   smtpMaxMessages: number;
+  /** DKIM signing of email (SMTP_DKIM_*), when configured. */
+  smtpDkim: DkimSettings | undefined;
   /** Messages per second each channel's provider takes, all senders of all processes together; 0: none. */
   rates: { email: number; sms: number; push: number };
   smsProvider: string;
@@ -61,6 +76,19 @@ export interface ProviderSettings {
   vapidSubject: string | undefined;
 }
 
+/**
+ * The key email is signed with (RFC 6376) and where receivers find its public half: the TXT record
+ * `<selector>._domainkey.<domain>`. Checked when the configuration loads, so a bad key stops Baton at start
+ * instead of every message going out unsigned (nodemailer sends a message unsigned when signing fails).
+ */
+export interface DkimSettings {
+  /** The signing domain (`d=`), in ASCII: the From domain or a parent of it, for DMARC alignment. */
+  domain: string;
+  selector: string;
+  /** A secret: a KeyObject, so that printing or serialising the configuration never shows it. */
+  privateKey: KeyObject;
+}
+
 /** The dev outbox's usual port (the conventional submission port for test servers). */
 export const DEFAULT_OUTBOX_PORT = 2525;
 
@@ -75,13 +103,20 @@ const KEYS = [
   'BATON_PUBLIC_URL',
   'BATON_RUN_RETENTION_DAYS',
   'BATON_RUN_CONCURRENCY',
+  'BATON_ARCHIVE_PURGE_DAYS',
   'BATON_SEND_LEASE_SECONDS',
   'BATON_SECRET',
   'BATON_SECRET_PREVIOUS',
   'BATON_OUTBOX_PORT',
+  'LOG_LEVEL',
+  'LOG_FORMAT',
   'SMTP_URL',
   'SMTP_MAX_CONNECTIONS',
   'SMTP_MAX_MESSAGES',
+  'SMTP_DKIM_DOMAIN',
+  'SMTP_DKIM_SELECTOR',
+  'SMTP_DKIM_PRIVATE_KEY',
+  'SMTP_DKIM_PRIVATE_KEY_FILE',
   'EMAIL_RATE',
   'SMS_RATE',
   'PUSH_RATE',
@@ -155,6 +190,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }
     return value;
   };
+  const oneOf = <T extends string>(key: Key, values: readonly T[]): T | undefined => {
+    const value = get(key);
+    if (value === undefined || (values as readonly string[]).includes(value)) return value as T | undefined;
+    throw new UserError(`${key} must be one of ${values.join(', ')}, not "${value}".`);
+  };
   const filePath = (key: Key): string | undefined => {
     const value = get(key);
     return value === undefined ? undefined : path.resolve(cwd, value);
@@ -167,14 +207,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     publicUrl: get('BATON_PUBLIC_URL') ?? `http://localhost:${port}`,
     runRetentionDays,
     runConcurrency: wholeNumber('BATON_RUN_CONCURRENCY', DEFAULT_RUN_CONCURRENCY, 1, 64),
+    archivePurgeDays: wholeNumber('BATON_ARCHIVE_PURGE_DAYS', 30, 1, 3650),
     sendLeaseMs: wholeNumber('BATON_SEND_LEASE_SECONDS', 120, 1, 86_400) * 1000,
     secret: get('BATON_SECRET'),
     previousSecrets: get('BATON_SECRET_PREVIOUS'),
     outboxPort: wholeNumber('BATON_OUTBOX_PORT', DEFAULT_OUTBOX_PORT, 1, 65535),
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS),
+    logFormat: oneOf('LOG_FORMAT', LOG_FORMATS),
     providers: {
       smtpUrl: get('SMTP_URL'),
       smtpMaxConnections: wholeNumber('SMTP_MAX_CONNECTIONS', 5, 1, 100),
       smtpMaxMessages: wholeNumber('SMTP_MAX_MESSAGES', 100, 1, 100_000),
+      smtpDkim: dkimSettings(
+        get('SMTP_DKIM_DOMAIN'),
+        get('SMTP_DKIM_SELECTOR'),
+        get('SMTP_DKIM_PRIVATE_KEY'),
+        filePath('SMTP_DKIM_PRIVATE_KEY_FILE'),
+      ),
       // Messages per second each channel's provider takes, all senders together (0: no limit).
       rates: {
         email: wholeNumber('EMAIL_RATE', 0, 0, 1_000_000),
@@ -199,4 +248,89 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       vapidSubject: get('VAPID_SUBJECT'),
     },
   };
+}
+
+const DKIM_KEY = 'SMTP_DKIM_PRIVATE_KEY (or SMTP_DKIM_PRIVATE_KEY_FILE)';
+const SELECTOR = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+const ASCII_DOMAIN = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
+
+/**
+ * All three DKIM settings or none. The key is never quoted in an error, nor is the error of the crypto
+ * library kept as a cause, since either could end up in a log.
+ */
+function dkimSettings(
+  domainText: string | undefined,
+  selector: string | undefined,
+  keyText: string | undefined,
+  keyFile: string | undefined,
+): DkimSettings | undefined {
+  if (keyText !== undefined && keyFile !== undefined) {
+    throw new UserError('SMTP_DKIM_PRIVATE_KEY and SMTP_DKIM_PRIVATE_KEY_FILE are both set: keep one.');
+  }
+  const hasKey = keyText !== undefined || keyFile !== undefined;
+  if (domainText === undefined && selector === undefined && !hasKey) return undefined;
+  const missing = [
+    domainText === undefined ? 'SMTP_DKIM_DOMAIN' : undefined,
+    selector === undefined ? 'SMTP_DKIM_SELECTOR' : undefined,
+    hasKey ? undefined : DKIM_KEY,
+  ].filter((name) => name !== undefined);
+  if (domainText === undefined || selector === undefined || !hasKey) {
+    throw new UserError(
+      `DKIM signing needs SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR and ${DKIM_KEY}; ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set. Set all three, or none to send unsigned.`,
+    );
+  }
+  const domain = domainToASCII(domainText);
+  if (!ASCII_DOMAIN.test(domain)) {
+    throw new UserError(`SMTP_DKIM_DOMAIN must be a domain such as example.com, not "${domainText}".`);
+  }
+  if (!SELECTOR.test(selector)) {
+    throw new UserError(
+      `SMTP_DKIM_SELECTOR must be letters, digits, "-" or "_" in dot-separated labels (e.g. baton2026), not "${selector}".`,
+    );
+  }
+  let pem: string;
+  const source = keyFile === undefined ? 'SMTP_DKIM_PRIVATE_KEY' : `SMTP_DKIM_PRIVATE_KEY_FILE (${keyFile})`;
+  if (keyFile !== undefined) {
+    try {
+      pem = readFileSync(keyFile, 'utf8');
+    } catch (error) {
+      throw unreadableFile(source, error);
+    }
+  } else {
+    // An environment variable often holds the PEM on one line, its line breaks written \n.
+    pem = (keyText ?? '').replace(/\\n/g, '\n');
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch {
+    throw new UserError(
+      `${source} is not a readable private key: give an unencrypted PEM (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----), e.g. made with openssl genrsa -out dkim.pem 2048.`,
+    );
+  }
+  if (privateKey.asymmetricKeyType !== 'rsa') {
+    throw new UserError(
+      `${source} is an ${privateKey.asymmetricKeyType ?? 'unknown'} key; email is signed with rsa-sha256, which needs an RSA key (openssl genrsa -out dkim.pem 2048).`,
+    );
+  }
+  const bits = privateKey.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < 1024) {
+    throw new UserError(
+      `${source} is a ${bits}-bit RSA key; receivers ignore signatures made with fewer than 1024 bits (RFC 8301). Use 2048.`,
+    );
+  }
+  // A key whose numbers were damaged still parses; signing with it would fail at every message.
+  const probe = Buffer.from('baton dkim probe');
+  let signs: boolean;
+  try {
+    signs = verify('sha256', probe, createPublicKey(privateKey), sign('sha256', probe, privateKey));
+  } catch {
+    signs = false;
+  }
+  if (!signs) {
+    throw new UserError(
+      `${source} is damaged: a signature made with it does not verify. Export the key again.`,
+    );
+  }
+  return { domain, selector, privateKey };
 }

@@ -46,7 +46,7 @@ export const test = defineActivity({
         });
       }
       const at = `conditions[${i}].when`;
-      const options = { variables: TEST_VARIABLES, type: 'boolean' } as const;
+      const options = { variables: { ...ctx.variables, ...TEST_VARIABLES }, type: 'boolean' } as const;
       const rowless = expressionIssues(ctx, NO_ROW, c.when, at, options);
       if (rowless.length === 0) return;
       // What is wrong besides naming the rows' fields is said as for any expression over the table.
@@ -68,7 +68,8 @@ export const test = defineActivity({
   async execute(config, ctx) {
     const input = ctx.inputs[0]!;
     const scope = new Scope(ctx.schema, NO_ROW);
-    const variables: Record<string, Value> = { recCount: input.count };
+    const variables: Record<string, Value> = { ...ctx.variables, recCount: input.count };
+    const types = { ...ctx.variableTypes, ...TEST_VARIABLES };
     const context = {
       now: ctx.now,
       variable: (name: string) => variables[name] ?? null,
@@ -78,7 +79,7 @@ export const test = defineActivity({
       window: () => null,
     };
     for (const condition of config.conditions) {
-      const typed = checkExpression(condition.when, { scope, variables: TEST_VARIABLES });
+      const typed = checkExpression(condition.when, { scope, variables: types });
       if (evaluateExpression(typed, context) === true) {
         await ctx.log(`branch ${condition.label}: ${condition.when} holds for ${input.count} rows`);
         await ctx.forward(condition.label, input);

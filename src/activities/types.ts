@@ -5,7 +5,8 @@ import type { LogFields } from '../engine/run-log.ts';
 import type { ExtraColumn, WorkingTable, WorkingTableSource } from '../engine/working-tables.ts';
 import type { Issue } from '../errors.ts';
 import type { SqlScope } from '../rules/sql-scope.ts';
-import type { TableDef, WorkspaceSchema } from '../schema/types.ts';
+import type { ColumnType, TableDef, WorkspaceSchema } from '../schema/types.ts';
+import type { Value } from '../rules/values.ts';
 
 /**
  * The contract of an activity type: what the campaign document may say about it (its config schema),
@@ -48,6 +49,8 @@ export interface ActivityContext {
   path: string;
   /** The saved audiences: name → the table their rows are of (read-audience's population). */
   audiences?: ReadonlyMap<string, string>;
+  /** The run variables a signal schedule declares (its parameters), by type: `vars.<name>`, `{ param }`. */
+  variables?: Readonly<Record<string, ColumnType>>;
 }
 
 /** What an activity sees when it runs (src/engine/task-context.ts provides it). */
@@ -61,6 +64,13 @@ export interface ExecuteContext {
   activity: string;
   /** The run's "now", in epoch milliseconds. */
   now: number;
+  /**
+   * The run's variables: a signal's parameters (their test values in a test run), which rules read as
+   * `{ param: name }` and test conditions as `vars.<name>`.
+   */
+  variables: Readonly<Record<string, Value>>;
+  /** The declared types of the run's variables. */
+  variableTypes: Readonly<Record<string, ColumnType>>;
   /** The folder of files campaigns may load (`<BATON_DATA_DIR>/files`). */
   filesDir: string;
   /** The working tables of the inputs, in the order the document lists them. */
@@ -106,6 +116,12 @@ export interface ExecuteContext {
    * its messages to be sent): unlike `waitUntil`, every call sets a new time.
    */
   checkAgainAfter(ms: number): Promise<never>;
+  /**
+   * A live run of a one-shot campaign (no schedule, `asap`, `once`) holds its sends until someone
+   * confirms them: parks the task as `needs-confirmation` until the activity's send is confirmed
+   * (lifecycle.ts confirmSend); returns at once when it is, and for test runs and recurring campaigns.
+   */
+  awaitConfirmation(): Promise<void>;
   /** Records an alert on the run and hands it to the configured notifier. */
   alert(alert: { level: 'info' | 'warning' | 'error'; title: string; message?: string }): Promise<void>;
   /** Sends a signal with parameters to another campaign (consumed by its signal schedule). */

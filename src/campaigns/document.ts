@@ -2,6 +2,8 @@ import { ACTIVITIES, findActivity } from '../activities/registry.ts';
 import type { ActivityDefinition, PortDef, Population } from '../activities/types.ts';
 import { ValidationError, type Issue } from '../errors.ts';
 import type { WorkspaceSchema } from '../schema/types.ts';
+import { parseSchedule } from './schedule.ts';
+import { signalParameters } from './statuses.ts';
 
 /**
  * The campaign document (DESIGN.md "Campaign document"): what `campaigns/*.yaml` holds, what the API
@@ -12,15 +14,7 @@ import type { WorkspaceSchema } from '../schema/types.ts';
  */
 export const MAX_ACTIVITIES = 500;
 export const MAX_CHANNEL_ACTIVITIES = 10;
-export const SCHEDULE_FREQUENCIES = [
-  'asap',
-  'once',
-  'daily',
-  'several-times-a-day',
-  'weekly',
-  'monthly',
-  'signal',
-] as const;
+export { SCHEDULE_FREQUENCIES } from './schedule.ts';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 const TOP_KEYS = ['id', 'name', 'description', 'tags', 'schedule', 'activities', 'layout'];
@@ -86,9 +80,11 @@ export function checkCampaign(
   )
     add('tags', 'expected a list of tags');
   if (raw.schedule !== undefined) {
-    const frequency = isRecord(raw.schedule) ? raw.schedule.frequency : undefined;
-    if (!(SCHEDULE_FREQUENCIES as readonly unknown[]).includes(frequency)) {
-      add('schedule.frequency', `expected one of ${SCHEDULE_FREQUENCIES.join(', ')}`);
+    try {
+      parseSchedule(raw.schedule);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues.push(...error.issues);
     }
   }
   const activities = isRecord(raw.activities) ? raw.activities : undefined;
@@ -258,6 +254,7 @@ export function checkCampaign(
     add('activities', 'the campaign has no starting activity (one without an input, such as build-audience)');
   }
 
+  const variables = Object.fromEntries(signalParameters(raw).map((p) => [p.name, p.type]));
   // Follow the population along the transitions, in order.
   const checked = new Map<string, CheckedActivity>();
   for (const id of order) {
@@ -274,6 +271,7 @@ export function checkCampaign(
           inputRefs: activity.inputs.map((i) => (i.port ? `${i.activity}.${i.port}` : i.activity)),
           path: `activities.${id}`,
           audiences,
+          variables,
         })
       : { population: { kind: 'unknown' as const }, issues: [] };
     issues.push(...result.issues);

@@ -94,6 +94,22 @@ export async function getCampaignDocument(database: Database, id: string): Promi
   return JSON.parse((await row(database, id)).document) as Record<string, unknown>;
 }
 
+/** The document of a published version, as frozen when it was published. */
+export async function getVersionDocument(
+  database: Database,
+  id: string,
+  version: number,
+): Promise<Record<string, unknown>> {
+  const found = await database.db
+    .selectFrom('campaign_versions')
+    .select('document')
+    .where('campaign_id', '=', id)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  if (!found) throw new NotFoundError(`Campaign ${id} has no version ${version}.`);
+  return JSON.parse(found.document) as Record<string, unknown>;
+}
+
 /** The document as YAML, ready to be kept in git and applied again. */
 export async function exportCampaign(database: Database, id: string): Promise<string> {
   return stringify(await getCampaignDocument(database, id), { lineWidth: 0 });

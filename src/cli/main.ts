@@ -3,6 +3,7 @@ import { audiencesCommand } from './commands/audiences.ts';
 import { demoCommand } from './commands/demo.ts';
 import { filesCommand } from './commands/files.ts';
 import { importCommand } from './commands/import.ts';
+import { lifecycleCommands } from './commands/lifecycle.ts';
 import { campaignCommands } from './commands/campaigns.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { runCommands } from './commands/runs.ts';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   demoCommand(program);
   rulesCommand(program);
   campaignCommands(program);
+  lifecycleCommands(program);
   runCommands(program);
   filesCommand(program);
   audiencesCommand(program);

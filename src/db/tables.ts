@@ -66,6 +66,44 @@ export interface BatonTables {
     document: string;
     created_at: string;
     updated_at: string;
+    /** The latest published version (campaign_versions), null for a campaign never published. */
+    version: number | null;
+    status_changed_at: string | null;
+  };
+  campaign_versions: {
+    campaign_id: string;
+    version: number;
+    /** The document as published: what live runs of this version execute. Never changed. */
+    document: string;
+    published_at: string;
+  };
+  schedules: {
+    /** A published recurring or dated campaign's launches (src/campaigns/schedule.ts computes them). */
+    campaign_id: string;
+    version: number;
+    /** The schedule as the document gives it, as JSON. */
+    schedule: string;
+    /** The next launch (epoch ms), null when none is left (validity over, closed). */
+    next_at: number | null;
+    last_at: number | null;
+    updated_at: string;
+  };
+  send_confirmations: {
+    run_id: string;
+    activity: string;
+    confirmed_at: string;
+  };
+  workers: {
+    /** Each server and worker process, with its heartbeat (epoch ms). */
+    id: string;
+    /** server | worker */
+    kind: string;
+    host: string;
+    pid: number;
+    started_at: string;
+    seen_ms: number;
+    /** Whether it is the scheduler's leader now. */
+    scheduler: boolean | number;
   };
   runs: {
     id: string;
@@ -88,6 +126,10 @@ export interface BatonTables {
     /** The process executing the run, and until when (epoch ms) its claim holds. */
     lease_owner: string | null;
     lease_until: number | null;
+    /** The campaign version a live run executes (null for test runs, which run the draft). */
+    version: number | null;
+    /** A signal's parameters (the run's variables), as JSON. */
+    variables: string | null;
   };
   run_tasks: {
     run_id: string;
@@ -136,6 +178,8 @@ export interface BatonTables {
     source_activity: string;
     created_at: string;
     consumed_at: string | null;
+    /** `run <id>`, or why no run started. */
+    outcome: string | null;
   };
   incremental_marks: {
     campaign_id: string;

@@ -32,6 +32,8 @@ export interface DeliveryConfig {
   frequencyCap?: { messages: number; days: number };
   /** One message per row of a link (per-row.ts). */
   perRowOf?: unknown;
+  /** A one-shot campaign's live send goes without waiting for a confirmation. */
+  sendWithoutConfirmation?: boolean;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function deliver(
     .limit(1)
     .executeTakeFirst();
   if (!started) {
+    if (!config.sendWithoutConfirmation) await ctx.awaitConfirmation();
     await ctx.database.db
       .insertInto('deliveries')
       .values({

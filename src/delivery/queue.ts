@@ -19,6 +19,8 @@ export const EXCLUSION_REASONS = [
   'frequency-cap',
   'duplicate-address',
   'window-overflow',
+  // Not a reason of the classification: messages of a run stopped before they were sent.
+  'stopped',
 ] as const;
 export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
 
@@ -201,6 +203,19 @@ export async function queueSample(
     item: r.item === null ? null : String(r.item),
     address: String(r.address),
   }));
+}
+
+/**
+ * A stopped run's messages that were not sent yet are not sent: `excluded`, reason `stopped`. Those being
+ * sent right now finish (their sender holds them) and are recorded as they turn out.
+ */
+export async function cancelQueued(database: Database, run: string): Promise<void> {
+  await database.db
+    .updateTable('messages')
+    .set({ status: 'excluded', reason: 'stopped', updated_at: new Date().toISOString() })
+    .where('run_id', '=', run)
+    .where('status', '=', 'queued')
+    .execute();
 }
 
 /** The messages of a channel activity by status, and the excluded ones by reason. */

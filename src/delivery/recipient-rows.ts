@@ -56,7 +56,9 @@ export async function itemRows(
   items: string[],
 ): Promise<Map<string, Record<string, JsonValue>>> {
   if (items.length === 0) return new Map();
-  const { rows } = await sql<Record<string, unknown>>`SELECT ${recipientSql(table.primaryKey, 'i')} AS ${sql.id('__item')},
+  const { rows } = await sql<
+    Record<string, unknown>
+  >`SELECT ${recipientSql(table.primaryKey, 'i')} AS ${sql.id('__item')},
       ${sql.join(table.columns.map((c) => sql`${sql.ref(`i.${c.name}`)} AS ${sql.id(`i_${c.name}`)}`))}
     FROM ${database.dialect.dataTableRef(table.name)} AS i
     WHERE ${keyFilter(database, table, 'i', items)}`.execute(database.db);

@@ -19,4 +19,6 @@ try {
   );
 } finally {
   await database.close();
+  // The message listener would keep the thread alive after the loop: the parent waits for it to exit.
+  parentPort?.close();
 }

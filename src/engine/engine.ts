@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { getCampaignDocument, validateCampaign } from '../campaigns/store.ts';
+import { getCampaignDocument, getVersionDocument, validateCampaign } from '../campaigns/store.ts';
 import { DEFAULT_RUN_CONCURRENCY } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { NotFoundError, UserError } from '../errors.ts';
@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { discardOutputs, driveRun, writeTask } from './run-driver.ts';
 import { runStatus, type RunStatus } from './run-inspection.ts';
 import { writeRunLog } from './run-log.ts';
+import { cancelQueued } from '../delivery/queue.ts';
 import type { AlertNotifier } from './task-context.ts';
 
 /** How long a claim on a run holds without being renewed, and how often the engine renews its claims. */
@@ -26,6 +27,22 @@ export interface EngineOptions {
    */
   inWorker?: boolean;
   notifier?: AlertNotifier;
+}
+
+export interface RunRequest {
+  mode?: 'test' | 'live';
+  /** The run's "now" (epoch ms); the clock's time by default. */
+  now?: number;
+  trigger?: 'manual' | 'schedule' | 'signal';
+  /** The published version a live run executes. */
+  version?: number;
+  /** A signal's parameters. */
+  variables?: Record<string, unknown>;
+  /**
+   * The run's id, when its maker needs the run made once only (a scheduled launch: the id comes from the
+   * campaign, version and slot, so two schedulers launching the same slot make one run).
+   */
+  id?: string;
 }
 
 export interface StartedRun {
@@ -59,30 +76,84 @@ export class Engine {
     this.timers.push(renew);
   }
 
-  /** Starts a run of a campaign's current document: `test` (the default) or `live`. */
-  async start(
+  /**
+   * Starts a run of a campaign in this process: `test` (the default) of its current document, or `live`
+   * — of a published version when given, else of the current document.
+   */
+  async start(campaignId: string, options: RunRequest = {}): Promise<StartedRun> {
+    const run = await this.createRun(campaignId, options, {
+      owner: this.owner,
+      until: Date.now() + LEASE_MS,
+    });
+    return { run, finished: this.drive(run) };
+  }
+
+  /**
+   * Records a run as `queued` for whichever process takes it first (its sweep, or `take`): what the
+   * lifecycle and the scheduler do, so the CLI can publish while a server executes, and the workers
+   * sharing a PostgreSQL database spread the runs between them.
+   */
+  async enqueue(campaignId: string, options: RunRequest = {}): Promise<string> {
+    return this.createRun(campaignId, options, null);
+  }
+
+  /** Queues a run unless one with `options.id` exists already; whether it did. */
+  async enqueueOnce(campaignId: string, options: RunRequest & { id: string }): Promise<boolean> {
+    const exists = await this.database.db
+      .selectFrom('runs')
+      .select('id')
+      .where('id', '=', options.id)
+      .executeTakeFirst();
+    if (exists) return false;
+    try {
+      await this.createRun(campaignId, options, null);
+      return true;
+    } catch (error) {
+      // Another scheduler made it between the look and the insert: the key says it exists.
+      if (
+        await this.database.db.selectFrom('runs').select('id').where('id', '=', options.id).executeTakeFirst()
+      )
+        return false;
+      throw error;
+    }
+  }
+
+  /** Executes a queued run in this process, if no other took it first. */
+  async take(run: string): Promise<StartedRun | undefined> {
+    if (this.driving.has(run) || !(await this.tryClaim(run, ['queued']))) return undefined;
+    return { run, finished: this.drive(run) };
+  }
+
+  private async createRun(
     campaignId: string,
-    options: { mode?: 'test' | 'live'; now?: number; trigger?: 'manual' | 'schedule' | 'signal' } = {},
-  ): Promise<StartedRun> {
-    const document = await getCampaignDocument(this.database, campaignId);
+    options: RunRequest,
+    lease: { owner: string; until: number } | null,
+  ): Promise<string> {
+    const document =
+      options.version === undefined
+        ? await getCampaignDocument(this.database, campaignId)
+        : await getVersionDocument(this.database, campaignId, options.version);
     const checked = await validateCampaign(this.database, document);
-    const run = randomUUID();
+    const run = options.id ?? randomUUID();
+    const mode = options.mode ?? 'test';
     await this.database.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('runs')
         .values({
           id: run,
           campaign_id: campaignId,
-          mode: options.mode ?? 'test',
+          mode,
           trigger: options.trigger ?? 'manual',
-          status: 'running',
+          status: lease ? 'running' : 'queued',
           document: JSON.stringify(document),
           now_ms: options.now ?? this.clock.now(),
           error: null,
           started_at: new Date().toISOString(),
           finished_at: null,
-          lease_owner: this.owner,
-          lease_until: Date.now() + LEASE_MS,
+          lease_owner: lease?.owner ?? null,
+          lease_until: lease?.until ?? null,
+          version: options.version ?? null,
+          variables: options.variables ? JSON.stringify(options.variables) : null,
         })
         .execute();
       await trx
@@ -100,17 +171,21 @@ export class Engine {
         )
         .execute();
     });
-    await writeRunLog(this.database, run, null, 'info', `${options.mode ?? 'test'} run started`, {
-      event: 'run.start',
+    await writeRunLog(this.database, run, null, 'info', `${mode} run ${lease ? 'started' : 'queued'}`, {
+      event: lease ? 'run.start' : 'run.queued',
     });
-    return { run, finished: this.drive(run) };
+    return run;
   }
 
-  /** Stops a run: tasks running finish, no other starts; a stopped run can only be restarted. */
+  /**
+   * Stops a run: tasks running finish, no other starts, and its messages not yet sent are not sent
+   * (`excluded`, reason `stopped`); a stopped run can only be restarted.
+   */
   async stop(run: string): Promise<RunStatus> {
     const status = await this.statusOf(run);
+    await cancelQueued(this.database, run);
     if (status === 'running' || status === 'pausing') await this.setStatus(run, [status], 'stopping');
-    else if (status === 'waiting' || status === 'paused' || status === 'failed')
+    else if (status === 'waiting' || status === 'paused' || status === 'failed' || status === 'queued')
       await this.settleStopped(run, status);
     else if (status !== 'stopping')
       throw new UserError(`Run ${run} is ${status}: there is nothing to stop.`, { status: 409 });
@@ -182,7 +257,8 @@ export class Engine {
   }
 
   /**
-   * Drives again the runs whose timers are due, and takes over the runs whose executing process died.
+   * Takes the queued runs, drives again the runs whose timers are due, and takes over the runs whose
+   * executing process died.
    * The server calls it every few seconds; a test with a manual clock calls it after moving time.
    * Returns the runs it started driving.
    */
@@ -209,7 +285,17 @@ export class Engine {
       .where('status', 'in', ['running', 'stopping', 'pausing'])
       .where('lease_until', '<', Date.now())
       .execute();
+    const queued = await this.database.db
+      .selectFrom('runs')
+      .select('id')
+      .where('status', '=', 'queued')
+      .orderBy('started_at')
+      .execute();
     const started: StartedRun[] = [];
+    for (const { id } of queued) {
+      const taken = await this.take(id);
+      if (taken) started.push(taken);
+    }
     for (const { id } of due) {
       if (this.driving.has(id) || !(await this.tryClaim(id, ['waiting']))) continue;
       started.push({ run: id, finished: this.drive(id) });

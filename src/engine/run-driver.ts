@@ -8,6 +8,8 @@ import type { Clock } from './clock.ts';
 import { portName, type TaskState } from './run-inspection.ts';
 import { writeRunLog } from './run-log.ts';
 import { taskContext, TaskParked, type AlertNotifier, type RunInfo } from './task-context.ts';
+import { isRecurring, signalParameters } from '../campaigns/statuses.ts';
+import type { Value } from '../rules/values.ts';
 import {
   dropWorkingTable,
   transitionDimension,
@@ -48,11 +50,16 @@ interface Task {
 export async function driveRun(database: Database, runId: string, options: DriveOptions): Promise<void> {
   const row = await database.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
   if (!row) throw new NotFoundError(`No run ${runId}.`);
+  const document = JSON.parse(row.document) as Record<string, unknown>;
   const run: RunInfo = {
+    variables: runVariables(document, row.mode, row.variables),
+    variableTypes: Object.fromEntries(signalParameters(document).map((p) => [p.name, p.type])),
     id: runId,
     campaign: row.campaign_id,
     mode: row.mode === 'live' ? 'live' : 'test',
     now: Number(row.now_ms),
+    // Published one-shot campaigns ask; a live run of no version is the engine's own (tests, benchmarks).
+    confirmSends: row.mode === 'live' && row.version !== null && !isRecurring(document),
   };
   /** Fences a process whose lease lapsed (it was thought dead and its run taken over) from writing. */
   const assertOwned = async () => {
@@ -168,12 +175,12 @@ export async function driveRun(database: Database, runId: string, options: Drive
       });
     } catch (error) {
       if (error instanceof TaskParked) {
-        task.state = 'waiting';
+        task.state = error.state;
         task.wakeAt = error.wakeAt;
-        await setTask(activity.id, 'waiting', { finish: false });
+        await setTask(activity.id, error.state, { finish: false });
         await writeRunLog(database, runId, activity.id, 'info', error.message, {
-          event: 'task.waiting',
-          wakeAt: new Date(error.wakeAt).toISOString(),
+          event: `task.${error.state}`,
+          ...(error.wakeAt !== null && { wakeAt: new Date(error.wakeAt).toISOString() }),
         });
         return;
       }
@@ -243,12 +250,33 @@ export async function driveRun(database: Database, runId: string, options: Drive
       if (failure !== null) return settle(database, runId, options.owner, 'failed', failure);
       if (control === 'stopping') return settle(database, runId, options.owner, 'stopped', null);
       if (control === 'pausing') return settle(database, runId, options.owner, 'paused', null);
-      if (states.includes('waiting')) return settle(database, runId, options.owner, 'waiting', null);
+      // A send waiting for its confirmation waits like a timer: confirming it makes its task due.
+      if (states.includes('waiting') || states.includes('needs-confirmation'))
+        return settle(database, runId, options.owner, 'waiting', null);
       if (states.includes('paused')) return settle(database, runId, options.owner, 'paused', null);
       return settle(database, runId, options.owner, 'done', null);
     }
     await Promise.race([...inFlight.values(), delay(CONTROL_POLL_MS)]);
   }
+}
+
+/**
+ * A run's variables: the parameters its signal gave (defaults filled in when it was triggered); a test run
+ * of a signal campaign uses each parameter's test value, else its default.
+ */
+function runVariables(
+  document: Record<string, unknown>,
+  mode: string,
+  stored: string | null,
+): Record<string, Value> {
+  if (stored !== null) return JSON.parse(stored) as Record<string, Value>;
+  if (mode !== 'test') return {};
+  return Object.fromEntries(
+    signalParameters(document).flatMap((p) => {
+      const value = (p.testValue ?? p.default) as Value | undefined;
+      return value === undefined ? [] : [[p.name, value]];
+    }),
+  );
 }
 
 class RunTakenOver extends Error {

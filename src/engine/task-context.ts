@@ -6,6 +6,8 @@ import type { Database } from '../db/database.ts';
 import { UserError } from '../errors.ts';
 import { checkRule } from '../rules/check-rule.ts';
 import { resolveParameters } from '../rules/rule-service.ts';
+import type { Value } from '../rules/values.ts';
+import type { ColumnType } from '../schema/types.ts';
 import { ruleSql } from '../rules/rule-sql.ts';
 import { SqlScope } from '../rules/sql-scope.ts';
 import type { WorkspaceSchema } from '../schema/types.ts';
@@ -20,6 +22,11 @@ export interface RunInfo {
   mode: 'test' | 'live';
   /** The run's "now" (epoch ms): what rules read as the current time. */
   now: number;
+  /** Whether its sends wait for a confirmation (a live run of a one-shot campaign). */
+  confirmSends: boolean;
+  /** A signal's parameters (in a test run, their test values or defaults), and their declared types. */
+  variables: Record<string, Value>;
+  variableTypes: Record<string, ColumnType>;
 }
 
 export interface RunAlert {
@@ -35,9 +42,17 @@ export interface RunAlert {
 export type AlertNotifier = (alert: RunAlert) => Promise<void>;
 
 /** Thrown by `waitUntil` when the time has not come: the task is parked, not failed. */
+/** A task that cannot go on yet: until a time, or until its send is confirmed (no time: a person acts). */
 export class TaskParked extends Error {
-  constructor(readonly wakeAt: number) {
-    super(`waiting until ${new Date(wakeAt).toISOString()}`);
+  constructor(
+    readonly wakeAt: number | null,
+    readonly state: 'waiting' | 'needs-confirmation' = 'waiting',
+  ) {
+    super(
+      wakeAt === null
+        ? 'waiting for the send to be confirmed'
+        : `waiting until ${new Date(wakeAt).toISOString()}`,
+    );
   }
 }
 
@@ -74,6 +89,8 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
     database,
     schema,
     mode: run.mode,
+    variables: run.variables,
+    variableTypes: run.variableTypes,
     run: run.id,
     campaign: run.campaign,
     activity,
@@ -103,7 +120,17 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
           dialect: database.dialect,
           schema,
           now: run.now,
-          variables: resolveParameters(bound ? {} : checked.parameters, {}),
+          // A rule's parameters are the run's variables of those names (a signal's parameters).
+          variables: resolveParameters(
+            bound ? {} : checked.parameters,
+            bound
+              ? {}
+              : Object.fromEntries(
+                  Object.keys(checked.parameters)
+                    .filter((name) => Object.hasOwn(run.variables, name))
+                    .map((name) => [name, run.variables[name]]),
+                ),
+          ),
           parameterColumns:
             bound &&
             Object.fromEntries(bound.columns.map((c) => [c.name, sql.ref(`${bound.alias}.${c.name}`)])),
@@ -123,6 +150,16 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
         env.wakeAt = due;
       }
       if (env.clock.now() < due) throw new TaskParked(due);
+    },
+    async awaitConfirmation() {
+      if (!run.confirmSends) return;
+      const confirmed = await database.db
+        .selectFrom('send_confirmations')
+        .select('run_id')
+        .where('run_id', '=', run.id)
+        .where('activity', '=', activity)
+        .executeTakeFirst();
+      if (!confirmed) throw new TaskParked(null, 'needs-confirmation');
     },
     async checkAgainAfter(ms) {
       const due = env.clock.now() + ms;

@@ -1,22 +1,27 @@
 import path from 'node:path';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { BatonConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { Engine } from '../engine/engine.ts';
+import { systemClock } from '../engine/clock.ts';
+import { SCHEDULER_TICK_MS, Scheduler } from '../campaigns/scheduler.ts';
 import { createProviders } from '../channels/providers/registry.ts';
 import type { ProofServices } from '../delivery/proofs.ts';
 import { loadKeyring } from '../tracking/keys.ts';
 import { TokenSigner } from '../tracking/tokens.ts';
 import { filesFolder } from '../data/files-folder.ts';
-import { loadSchema } from '../schema/store.ts';
+import { createLogger } from '../operations/logger.ts';
 import { registerErrorHandler } from './errors.ts';
 import { audienceRoutes } from './routes/audiences.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { fileRoutes } from './routes/files.ts';
+import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { outboxRoutes } from './routes/outbox.ts';
 import { ruleRoutes } from './routes/rules.ts';
+import { runMonitorRoutes } from './routes/run-events.ts';
 import { runRoutes } from './routes/runs.ts';
 import { schemaRoutes } from './routes/schema.ts';
 import { tableRoutes } from './routes/tables.ts';
@@ -27,6 +32,11 @@ export const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 export interface AppOptions {
   /** pino logging (off in tests). */
   logger?: boolean;
+  /**
+   * Run the scheduler (launches, signals, completion, archive purge) in this server: what `baton start`
+   * and `baton server` do; tests drive a Scheduler themselves. `onLeadership` marks the process registry.
+   */
+  scheduler?: { onLeadership?: (leader: boolean) => Promise<void> };
 }
 
 export async function buildApp(
@@ -38,7 +48,10 @@ export async function buildApp(
   const app = Fastify({
     // Warnings and errors by default: a line per request (info) drowns what matters in a terminal;
     // LOG_LEVEL=info brings them back.
-    logger: options.logger ? { level: process.env.LOG_LEVEL ?? 'warn' } : false,
+    // Typed as fastify's logger: the app's type stays the one every route takes.
+    loggerInstance: options.logger
+      ? (createLogger({ level: config.logLevel ?? 'warn', format: config.logFormat }) as FastifyBaseLogger)
+      : undefined,
     bodyLimit: MAX_UPLOAD_BYTES,
   });
   registerErrorHandler(app);
@@ -53,18 +66,8 @@ export async function buildApp(
     (_request, body, done) => done(null, body),
   );
 
-  app.get('/healthz', async (_request, reply) => {
-    try {
-      await sql`SELECT 1`.execute(database.db);
-      const schema = await loadSchema(database);
-      return { status: 'ok', database: database.kind, schemaVersion: schema?.version ?? null };
-    } catch (error) {
-      return reply
-        .status(503)
-        .send({ status: 'unavailable', database: database.kind, error: (error as Error).message });
-    }
-  });
-
+  healthRoutes(app, database);
+  metricsRoutes(app, database);
   schemaRoutes(app, database);
   ruleRoutes(app, database);
   campaignRoutes(app, database);
@@ -72,11 +75,22 @@ export async function buildApp(
   // process died.
   const engine = new Engine(database, { inWorker: true, concurrency: config.runConcurrency });
   engine.startSweeping(2_000, (error) => app.log.error({ error }, 'sweeping runs failed'));
+  if (options.scheduler) {
+    const scheduler = new Scheduler(database, engine, {
+      clock: systemClock,
+      archiveDays: config.archivePurgeDays,
+      onLeadership: options.scheduler.onLeadership,
+    });
+    scheduler.start(SCHEDULER_TICK_MS, (error) => app.log.error({ error }, 'scheduler tick failed'));
+    app.addHook('onClose', () => scheduler.stop());
+  }
   app.addHook('onClose', () => engine.close());
   // Proofs send through the providers and sign with the server's keys: only with the full configuration.
   const proofs = proofServices(config, database);
   if (proofs) app.addHook('onClose', () => proofs.providers.close());
   runRoutes(app, database, engine, proofs);
+  runMonitorRoutes(app, database);
+  lifecycleRoutes(app, database, engine);
   audienceRoutes(app, database);
   tableRoutes(app, database, path.join(config.dataDir, 'uploads'));
   fileRoutes(app, filesFolder(config.dataDir));

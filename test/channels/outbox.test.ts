@@ -1,5 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevOutbox, type DevOutbox } from '../../src/channels/outbox/smtp-server.ts';
@@ -219,6 +221,104 @@ describe('provider registry', () => {
     );
     const server = describeProviders(config({ DATABASE_URL: 'postgres://x@localhost/baton' }));
     expect(server.find((d) => d.channel === 'email' && d.default)?.problem).toMatch(/SMTP_URL/);
+  });
+
+  describe('DKIM settings', () => {
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    // A piece of the key's base64 body: no part of it may show anywhere.
+    const keyMaterial = pem.split('\n')[5] ?? '';
+    const signing = { SMTP_DKIM_DOMAIN: 'baton.example', SMTP_DKIM_SELECTOR: 'baton2026' };
+
+    it('takes the key as text, with its line breaks written \\n, or from a file', async () => {
+      const inline = config({ ...signing, SMTP_DKIM_PRIVATE_KEY: pem.replace(/\n/g, '\\n') }).providers
+        .smtpDkim;
+      expect(inline).toMatchObject({ domain: 'baton.example', selector: 'baton2026' });
+      expect(inline?.privateKey.asymmetricKeyType).toBe('rsa');
+
+      const dir = (await import('node:fs')).mkdtempSync(
+        path.join((await import('node:os')).tmpdir(), 'baton-dkim-'),
+      );
+      writeFileSync(path.join(dir, 'dkim.pem'), pem);
+      const fromFile = config({ ...signing, SMTP_DKIM_PRIVATE_KEY_FILE: 'dkim.pem' }, dir).providers.smtpDkim;
+      expect(fromFile?.privateKey.equals(inline!.privateKey)).toBe(true);
+      expect(() => config({ ...signing, SMTP_DKIM_PRIVATE_KEY_FILE: 'missing.pem' }, dir)).toThrow(
+        /SMTP_DKIM_PRIVATE_KEY_FILE .*missing\.pem.*no such file/,
+      );
+      expect(config({}).providers.smtpDkim).toBeUndefined();
+    });
+
+    it('wants all three settings or none, and names what is missing', () => {
+      expect(() => config({ SMTP_DKIM_DOMAIN: 'baton.example' })).toThrow(
+        /SMTP_DKIM_SELECTOR, SMTP_DKIM_PRIVATE_KEY \(or SMTP_DKIM_PRIVATE_KEY_FILE\) are not set/,
+      );
+      expect(() => config(signing)).toThrow(
+        /SMTP_DKIM_PRIVATE_KEY \(or SMTP_DKIM_PRIVATE_KEY_FILE\) is not set/,
+      );
+      expect(() => config({ SMTP_DKIM_SELECTOR: 'baton2026', SMTP_DKIM_PRIVATE_KEY: pem })).toThrow(
+        /SMTP_DKIM_DOMAIN is not set/,
+      );
+      expect(() =>
+        config({ ...signing, SMTP_DKIM_PRIVATE_KEY: pem, SMTP_DKIM_PRIVATE_KEY_FILE: 'dkim.pem' }),
+      ).toThrow(/both set: keep one/);
+      expect(() =>
+        config({ ...signing, SMTP_DKIM_SELECTOR: 'bad selector', SMTP_DKIM_PRIVATE_KEY: pem }),
+      ).toThrow(/SMTP_DKIM_SELECTOR must be/);
+    });
+
+    it('refuses a key that cannot sign at start, without quoting it', () => {
+      const truncated = pem.replace(`${keyMaterial}\n`, '');
+      const damaged = pem.replace(keyMaterial, keyMaterial.split('').reverse().join(''));
+      const errorOf = (key: string) => {
+        try {
+          config({ ...signing, SMTP_DKIM_PRIVATE_KEY: key });
+        } catch (error) {
+          return error as Error;
+        }
+        throw new Error('the key was accepted');
+      };
+      for (const key of [truncated, 'not a key', pem.slice(0, 200)]) {
+        const error = errorOf(key);
+        expect(error.message).toMatch(
+          /SMTP_DKIM_PRIVATE_KEY is not a readable private key: give an unencrypted PEM/,
+        );
+        expect(error.message).not.toContain(keyMaterial.slice(0, 16));
+        expect(error.cause).toBeUndefined();
+      }
+      expect(errorOf(damaged).message).toMatch(/SMTP_DKIM_PRIVATE_KEY is damaged/);
+      const ed25519 = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' });
+      expect(errorOf(ed25519.toString()).message).toMatch(/is an ed25519 key; .* needs an RSA key/);
+      const small = generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      });
+      expect(errorOf(small.toString()).message).toMatch(/512-bit RSA key; .*Use 2048/);
+    });
+
+    it('shows where the public key is published, never the private key', () => {
+      const loaded = config({
+        SMTP_URL: 'smtp://mail.example:587',
+        ...signing,
+        SMTP_DKIM_PRIVATE_KEY: pem,
+      });
+      const described = describeProviders(loaded);
+      expect(described.find((d) => d.channel === 'email' && d.default)?.settings.dkim).toBe(
+        'baton2026._domainkey.baton.example',
+      );
+      const embedded = describeProviders(config({ ...signing, SMTP_DKIM_PRIVATE_KEY: pem }));
+      expect(embedded.find((d) => d.kind === 'dev-outbox')?.settings.dkim).toBe(
+        'baton2026._domainkey.baton.example',
+      );
+      for (const shown of [
+        JSON.stringify(described),
+        JSON.stringify(loaded),
+        inspect(loaded, { depth: 10 }),
+      ]) {
+        expect(shown).not.toContain(keyMaterial);
+        expect(shown).not.toContain('PRIVATE KEY');
+      }
+    });
   });
 
   it('checks a service account file', async () => {

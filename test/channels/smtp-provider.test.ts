@@ -1,5 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
+// The package's main entry needs Node 22 (it loads undici 8 for BIMI); DKIM verification alone does not.
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpProvider } from '../../src/channels/providers/smtp.ts';
 import type { OutgoingEmail, Provider } from '../../src/channels/types.ts';
@@ -146,6 +148,48 @@ describe('SMTP provider against a fault-injecting sink', () => {
     );
     expect(ids.size).toBe(300);
     for (const message of messages) expect(ids.has(`<${message.messageId}@baton.example>`)).toBe(true);
+  });
+
+  it('refuses a recipient it cannot write as a hard bounce, a bad sender without a bounce, sending neither', async () => {
+    const before = sink.received().length;
+    expect(await send(provider, email('Jöhn <jöhn@example.test>'))).toEqual({
+      status: 'permanent',
+      reason: expect.stringMatching(/jöhn@example\.test.*non-ASCII/) as string,
+      bounce: 'hard',
+    });
+    expect(await send(provider, { ...email('ada@example.test'), from: 'news@baton example' })).toMatchObject({
+      status: 'permanent',
+      reason: expect.stringContaining('From address') as string,
+      bounce: null,
+    });
+    expect(sink.received()).toHaveLength(before);
+  });
+
+  it('signs with DKIM when configured: the signature verifies, and fails once the message is changed', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const signed = createSmtpProvider({
+      url: sink.url,
+      dkim: { domain: 'baton.example', selector: 'baton2026', privateKey },
+    });
+    const message = email('dkim-reader@example.test');
+    expect((await send(signed, message)).status).toBe('accepted');
+    await signed.close();
+    const raw =
+      sink.received().find((m) => m.messageId === `<${message.messageId}@baton.example>`)?.raw ?? '';
+    expect(raw).toMatch(/^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed\/relaxed; d=baton\.example;/);
+
+    const record = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+    const resolver = (name: string, type: string) => {
+      if (name === 'baton2026._domainkey.baton.example' && type === 'TXT') return Promise.resolve([[record]]);
+      return Promise.reject(Object.assign(new Error(`no ${type} record for ${name}`), { code: 'ENOTFOUND' }));
+    };
+    const verdict = async (source: string) =>
+      (await dkimVerify(source, { resolver, strict: true })).results.map((result) => result.status.result);
+
+    expect(await verdict(raw)).toEqual(['pass']);
+    const body = raw.indexOf('\r\n\r\n');
+    expect(await verdict(raw.slice(0, body) + raw.slice(body).replace('Hello', 'Hullo'))).toEqual(['fail']);
+    expect(await verdict(raw.replace(`Subject: ${message.subject}`, 'Subject: Changed'))).toEqual(['fail']);
   });
 
   it('refuses a malformed SMTP_URL without repeating it', () => {

@@ -53,7 +53,14 @@ const BOOKINGS = [
   { id: 10, person_id: 1, flight: 'BT101', status: 'confirmed', contact: 'ann.work@example.test', seats: 1 },
   { id: 11, person_id: 1, flight: 'BT202', status: 'confirmed', contact: 'ann.work@example.test', seats: 2 },
   { id: 12, person_id: 1, flight: 'BT303', status: 'cancelled', contact: 'ann.work@example.test', seats: 1 },
-  { id: 20, person_id: 2, flight: 'BT404', status: 'confirmed', contact: 'bob.travel@example.test', seats: 3 },
+  {
+    id: 20,
+    person_id: 2,
+    flight: 'BT404',
+    status: 'confirmed',
+    contact: 'bob.travel@example.test',
+    seats: 3,
+  },
   { id: 30, person_id: 3, flight: 'BT505', status: 'confirmed', contact: '', seats: 1 },
   { id: 40, person_id: 4, flight: 'BT606', status: 'confirmed', contact: 'dan@example.test', seats: 1 },
 ];
@@ -222,7 +229,12 @@ describeEachDatabase('one message per row of a link', (t) => {
       );
       expect(answer.status).toBe(200);
       expect(answer.body.proofs[1]!.error).toMatch(/previewed recipients only, and 5 was not previewed/);
-      expect(sink.received().slice(before).map((m) => m.subject)).toEqual(['[Proof] Bob, flight BT404']);
+      expect(
+        sink
+          .received()
+          .slice(before)
+          .map((m) => m.subject),
+      ).toEqual(['[Proof] Bob, flight BT404']);
     } finally {
       await api.close();
     }

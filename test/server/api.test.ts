@@ -203,7 +203,13 @@ describeEachDatabase('HTTP API', (t) => {
   it('answers /healthz, and explains how to create a schema before there is one', async () => {
     const health = await call<Health>('GET', '/healthz');
     expect(health.status).toBe(200);
-    expect(health.body).toEqual({ status: 'ok', database: t.database.kind, schemaVersion: null });
+    expect(health.body).toEqual({
+      status: 'ok',
+      database: t.database.kind,
+      schemaVersion: null,
+      processes: { servers: 0, workers: 0 },
+      scheduler: { leader: null },
+    });
 
     for (const path of ['/api/schema', '/api/schema/er', '/api/tables', '/api/tables/people/rows']) {
       const missing = await call('GET', path);

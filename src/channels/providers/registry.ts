@@ -41,7 +41,7 @@ const SMS_PROVIDERS = ['twilio', 'vonage', 'simulator'] as const;
 const PUSH_PROVIDERS = ['fcm', 'apns', 'web-push', 'simulator'] as const;
 
 /** The values of the named settings, or an error naming those that are missing. */
-function required<K extends Exclude<keyof ProviderSettings, 'rates'>>(
+function required<K extends Exclude<keyof ProviderSettings, 'rates' | 'smtpDkim'>>(
   settings: ProviderSettings,
   chosen: string,
   keys: Record<K, string>,
@@ -79,6 +79,9 @@ function simulatorEntry(channel: SendingChannel, isDefault: boolean): Entry {
 function emailEntries(config: ProviderConfig): Entry[] {
   const { providers } = config;
   const pool = { maxConnections: providers.smtpMaxConnections, maxMessages: providers.smtpMaxMessages };
+  const dkim = providers.smtpDkim;
+  // Where receivers look the public key up: the private key itself is never shown.
+  const signing: Record<string, string> = dkim ? { dkim: `${dkim.selector}._domainkey.${dkim.domain}` } : {};
   let smtp: Entry;
   if (providers.smtpUrl !== undefined) {
     const url = providers.smtpUrl;
@@ -88,9 +91,9 @@ function emailEntries(config: ProviderConfig): Entry[] {
         name: 'smtp',
         kind: 'smtp',
         default: true,
-        settings: { server: describeSmtpUrl(url), ...pool },
+        settings: { server: describeSmtpUrl(url), ...pool, ...signing },
       },
-      build: () => createSmtpProvider({ url, ...pool }),
+      build: () => createSmtpProvider({ url, ...pool, dkim }),
     };
   } else if (config.databaseUrl === undefined) {
     const url = `smtp://127.0.0.1:${config.outboxPort}`;
@@ -100,9 +103,9 @@ function emailEntries(config: ProviderConfig): Entry[] {
         name: 'smtp',
         kind: 'dev-outbox',
         default: true,
-        settings: { server: url, ...pool },
+        settings: { server: url, ...pool, ...signing },
       },
-      build: () => createSmtpProvider({ url, ...pool }),
+      build: () => createSmtpProvider({ url, ...pool, dkim }),
     };
   } else {
     const problem =

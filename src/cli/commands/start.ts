@@ -7,6 +7,11 @@ import { loadKeyring } from '../../tracking/keys.ts';
 import { startSenderThread } from '../../delivery/sender-thread.ts';
 import { purgeOldRuns } from '../../engine/retention.ts';
 import { openDatabase, type Database } from '../../db/database.ts';
+import {
+  markSchedulerLeader,
+  registerProcess,
+  type RegisteredProcess,
+} from '../../operations/process-registry.ts';
 import { markInterruptedImports } from '../../data/import/import-history.ts';
 import { DEFAULT_DEMO_PROFILES, loadDemo } from '../../data/demo/load-demo.ts';
 import { loadSchema } from '../../schema/store.ts';
@@ -41,8 +46,22 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
     }
     // Loaded here, not at the top: the other commands should not pay for the HTTP stack at start-up.
     const { buildApp } = await import('../../server/app.ts');
-    const app = await buildApp(database, config, { logger: true });
+    // Registered once listening: the scheduler's first ticks may come before, and mark nothing.
+    const registered: { process?: RegisteredProcess } = {};
+    const app = await buildApp(database, config, {
+      logger: true,
+      scheduler: {
+        onLeadership: async (leader) => {
+          if (registered.process) await markSchedulerLeader(database, registered.process.id, leader);
+        },
+      },
+    });
     await app.listen({ port: config.port, host: config.host });
+    const registration = await registerProcess(database, {
+      kind: 'server',
+      onError: (error) => app.log.error({ error }, 'heartbeat failed'),
+    });
+    registered.process = registration;
     // Embedded mode without SMTP_URL sends its email to the dev outbox (src/channels/providers/registry.ts).
     const outbox =
       database.kind === 'sqlite' && config.providers.smtpUrl === undefined
@@ -80,6 +99,7 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    await registration.close();
     await sender.stop();
     await outbox?.close();
     await app.close();

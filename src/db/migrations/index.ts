@@ -374,5 +374,53 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
         await db.schema.alterTable('messages').addColumn('item', 'text').execute();
       },
     },
+    '0013_lifecycle': {
+      // Publishing, versions, schedules, send confirmations and the processes sharing the work (issue 6).
+      async up(db) {
+        await db.schema.alterTable('campaigns').addColumn('version', 'integer').execute();
+        await db.schema.alterTable('campaigns').addColumn('status_changed_at', sql.raw(timestamp)).execute();
+        await db.schema.alterTable('runs').addColumn('version', 'integer').execute();
+        await db.schema.alterTable('runs').addColumn('variables', 'text').execute();
+        // What became of an end activity's signal: the run it started, or why none.
+        await db.schema.alterTable('campaign_signals').addColumn('outcome', 'text').execute();
+        await db.schema
+          .createTable('campaign_versions')
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('document', 'text', (c) => c.notNull())
+          .addColumn('published_at', sql.raw(timestamp), (c) => c.notNull())
+          .addPrimaryKeyConstraint('campaign_versions_pk', ['campaign_id', 'version'])
+          .execute();
+        await db.schema
+          .createTable('schedules')
+          .addColumn('campaign_id', 'text', (c) => c.primaryKey())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('schedule', 'text', (c) => c.notNull())
+          .addColumn('next_at', 'bigint')
+          .addColumn('last_at', 'bigint')
+          .addColumn('updated_at', sql.raw(timestamp), (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('schedules_due').on('schedules').column('next_at').execute();
+        await db.schema
+          .createTable('send_confirmations')
+          .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('confirmed_at', sql.raw(timestamp), (c) => c.notNull())
+          .addPrimaryKeyConstraint('send_confirmations_pk', ['run_id', 'activity'])
+          .execute();
+        // The send rate and sent counts of /metrics read the ledger by time.
+        await db.schema.createIndex('messages_by_sent_at').on('messages').column('sent_at').execute();
+        await db.schema
+          .createTable('workers')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('host', 'text', (c) => c.notNull())
+          .addColumn('pid', 'integer', (c) => c.notNull())
+          .addColumn('started_at', sql.raw(timestamp), (c) => c.notNull())
+          .addColumn('seen_ms', 'bigint', (c) => c.notNull())
+          .addColumn('scheduler', 'boolean', (c) => c.notNull().defaultTo(false))
+          .execute();
+      },
+    },
   };
 }
