@@ -1,14 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { setTimeout as delay } from 'node:timers/promises';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { saveCampaign } from '../../src/campaigns/store.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { runStatus } from '../../src/engine/run-inspection.ts';
 import { parseSchemaText } from '../../src/schema/parse.ts';
-import { ROOT } from '../helpers/cli.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { loadDataset } from '../helpers/expressions.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { startWorkerProcess, stopProcess, waitFor } from '../helpers/workers.ts';
 
 /**
  * `kill -9` of the process sending a 20,000-recipient email, twice, at different points, then a worker
@@ -56,34 +55,13 @@ describeEachDatabase('delivery across crashes', (t) => {
     await sink.close();
   });
 
-  function startWorker(): ChildProcess {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const key of ['DATABASE_URL', 'BATON_DATA_DIR', 'PORT', 'HOST']) delete env[key];
-    Object.assign(env, {
-      BATON_DATA_DIR: t.config.dataDir,
-      ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}),
-      SMTP_URL: sink.url,
-      BATON_SECRET: 's'.repeat(40),
-      BATON_SEND_LEASE_SECONDS: '1',
-    });
-    const worker = spawn(process.execPath, ['bin/baton.js', 'worker'], { cwd: ROOT, env, stdio: 'ignore' });
+  const startWorker = () => {
+    const worker = startWorkerProcess(t, { SMTP_URL: sink.url, BATON_SEND_LEASE_SECONDS: '1' });
     workers.push(worker);
     return worker;
-  }
-
+  };
   const accepted = () => [...sink.deliveries().values()].reduce((a, b) => a + b, 0);
-  async function waitFor(condition: () => boolean | Promise<boolean>, what: string, ms = 120_000) {
-    const until = Date.now() + ms;
-    while (!(await condition())) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-      await delay(50);
-    }
-  }
-  async function kill(worker: ChildProcess) {
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
-    worker.kill('SIGKILL');
-    await exited;
-  }
+  const kill = (worker: ChildProcess) => stopProcess(worker, 'SIGKILL');
 
   it(
     'sends every message exactly once or counts it uncertain, through two kill -9',
