@@ -115,17 +115,87 @@ export async function exportCampaign(database: Database, id: string): Promise<st
   return stringify(await getCampaignDocument(database, id), { lineWidth: 0 });
 }
 
+export interface CampaignListFilters {
+  /** Text in the name or the id (case-insensitive). */
+  search?: string;
+  status?: string;
+  tag?: string;
+  /** Campaigns with an activity of this channel (`email`, `sms`, `push`, `direct-mail`). */
+  channel?: string;
+  /** Last modified in this range (ISO 8601, either end optional). */
+  from?: string;
+  to?: string;
+}
+
+/** A campaign in the list: its summary, its channels, its latest live execution and its next launch. */
+export interface CampaignListEntry extends CampaignSummary {
+  channels: string[];
+  version: number | null;
+  lastRun: { id: string; status: string; startedAt: string } | null;
+  nextLaunch: string | null;
+}
+
+const CHANNEL_TYPES = ['email', 'sms', 'push', 'direct-mail'];
+
 export async function listCampaigns(
   database: Database,
-  options: { search?: string; status?: string; tag?: string } = {},
-): Promise<CampaignSummary[]> {
-  let query = database.db.selectFrom('campaigns').selectAll().orderBy('updated_at', 'desc').orderBy('id');
-  if (options.status) query = query.where('status', '=', options.status);
-  const search = options.search?.toLowerCase();
-  return (await query.execute())
-    .map(summary)
+  filters: CampaignListFilters = {},
+): Promise<CampaignListEntry[]> {
+  let query = database.db
+    .selectFrom('campaigns')
+    .leftJoin('schedules', 'schedules.campaign_id', 'campaigns.id')
+    .selectAll('campaigns')
+    .select('schedules.next_at')
+    .orderBy('campaigns.updated_at', 'desc')
+    .orderBy('campaigns.id');
+  if (filters.status) query = query.where('campaigns.status', '=', filters.status);
+  // Stored as ISO 8601 in UTC (text on SQLite): bounds are compared in the same form.
+  if (filters.from) query = query.where('campaigns.updated_at', '>=', new Date(filters.from).toISOString());
+  if (filters.to) query = query.where('campaigns.updated_at', '<=', new Date(filters.to).toISOString());
+  const rows = await query.execute();
+  // The latest live run of each campaign listed, in one query.
+  const latest = new Map<string, { id: string; status: string; startedAt: string }>();
+  if (rows.length > 0) {
+    const runs = await database.db
+      .selectFrom('runs')
+      .select(['id', 'campaign_id', 'status', 'started_at'])
+      .where('mode', '=', 'live')
+      .where(
+        'campaign_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('started_at')
+      .execute();
+    for (const r of runs)
+      latest.set(r.campaign_id, {
+        id: r.id,
+        status: r.status,
+        startedAt: new Date(r.started_at).toISOString(),
+      });
+  }
+  const search = filters.search?.toLowerCase();
+  return rows
+    .map((row) => {
+      const document = JSON.parse(row.document) as { activities: Record<string, { type?: unknown }> };
+      const channels = [
+        ...new Set(
+          Object.values(document.activities)
+            .map((a) => String(a.type))
+            .filter((t) => CHANNEL_TYPES.includes(t)),
+        ),
+      ];
+      return {
+        ...summary(row),
+        channels,
+        version: row.version,
+        lastRun: latest.get(row.id) ?? null,
+        nextLaunch: row.next_at === null ? null : new Date(Number(row.next_at)).toISOString(),
+      };
+    })
     .filter((c) => !search || c.name.toLowerCase().includes(search) || c.id.includes(search))
-    .filter((c) => !options.tag || c.tags.includes(options.tag));
+    .filter((c) => !filters.tag || c.tags.includes(filters.tag))
+    .filter((c) => !filters.channel || c.channels.includes(filters.channel));
 }
 
 /** Deletes a draft. */

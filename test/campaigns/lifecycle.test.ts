@@ -289,6 +289,39 @@ describeEachDatabase('campaign lifecycle', (t) => {
     }
   });
 
+  it('lists campaigns with filters, their channels, last execution and next launch', async () => {
+    const api = await startApi(t);
+    try {
+      const list = async (query: string) =>
+        (await api.call<{ campaigns: Array<Record<string, unknown>> }>('GET', `/api/campaigns${query}`)).body
+          .campaigns;
+      const dated = (await list('?search=DATED'))[0]!;
+      expect(dated).toMatchObject({
+        id: 'dated',
+        status: 'scheduled',
+        channels: ['email'],
+        version: 2,
+        lastRun: null,
+        nextLaunch: '2026-12-01T08:00:00.000Z',
+      });
+      expect((await list('?search=one-shot')).find((c) => c.id === 'one-shot')).toMatchObject({
+        id: 'one-shot',
+        lastRun: { status: 'stopped' },
+        nextLaunch: null,
+      });
+      expect((await list('?status=completed')).map((c) => c.id)).toEqual(['no-confirm']);
+      // The duplicate keeps the tags of its original.
+      expect((await list('?tag=vip')).map((c) => c.id)).toEqual(['http-two', 'http-one']);
+      expect((await list('?channel=sms')).map((c) => c.id)).toEqual([]);
+      expect((await list('?from=2099-01-01T00:00:00Z')).map((c) => c.id)).toEqual([]);
+      expect((await list('?channel=email&from=2020-01-01T00:00:00%2B01:00')).length).toBeGreaterThan(5);
+      const bad = await api.call('GET', '/api/campaigns?status=sleeping');
+      expect(bad.status).toBe(400);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('publishes from the CLI with --wait, printing the DESIGN.md shape', async () => {
     await saveCampaign(t.database, campaign('cli-one'));
     const settings = { BATON_DATA_DIR: t.config.dataDir, DATABASE_URL: t.config.databaseUrl };

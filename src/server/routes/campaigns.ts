@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ACTIVITIES } from '../../activities/registry.ts';
 import type { CheckedCampaign } from '../../campaigns/document.ts';
+import { CAMPAIGN_STATUSES } from '../../campaigns/statuses.ts';
 import type { Database } from '../../db/database.ts';
 import {
   deleteCampaign,
@@ -80,7 +81,14 @@ export function campaignRoutes(app: FastifyInstance, database: Database): void {
 
   app.get('/api/campaigns', async (request) => {
     const query = parseInput(
-      z.object({ search: z.string().optional(), status: z.string().optional(), tag: z.string().optional() }),
+      z.object({
+        search: z.string().optional(),
+        status: z.enum(CAMPAIGN_STATUSES).optional(),
+        tag: z.string().optional(),
+        channel: z.enum(['email', 'sms', 'push', 'direct-mail']).optional(),
+        from: z.iso.datetime({ offset: true }).optional(),
+        to: z.iso.datetime({ offset: true }).optional(),
+      }),
       request.query,
       'query',
     );
