@@ -253,7 +253,33 @@ export interface BatonTables {
     links: string | null;
     queued_at: string;
     sent_at: string | null;
+    /** When a provider's receipt said the message was delivered. */
+    delivered_at: string | null;
     updated_at: string;
+  };
+  events: {
+    /** A random UUID; a provider's receipt gets one derived from its own id, so a replay adds nothing. */
+    id: string;
+    message_id: string;
+    /** The message's recipient (its key in the dimension, as text), copied so rules join without the ledger. */
+    recipient: string;
+    campaign_id: string;
+    activity: string;
+    run_id: string;
+    channel: string;
+    /** open | click | unsubscribe | bounce | complaint | delivered */
+    type: string;
+    /** A click's link index in the message, and the URL it led to. */
+    link: number | null;
+    url: string | null;
+    /** false for prefetchers, link scanners and other machine traffic; `machine_reason` says why. */
+    human: boolean | number;
+    machine_reason: string | null;
+    user_agent: string | null;
+    /** hard | soft, for a bounce. */
+    bounce: string | null;
+    reason: string | null;
+    at: string;
   };
   message_previews: {
     run_id: string;

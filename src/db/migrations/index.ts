@@ -422,5 +422,46 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0014_events': {
+      // Tracking and provider feedback (issue 7): one row per event, append-only; what reports count and
+      // retargeting rules read (the `events` system link).
+      async up(db) {
+        await db.schema.alterTable('messages').addColumn('delivered_at', sql.raw(timestamp)).execute();
+        await db.schema
+          .createTable('events')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('message_id', 'text', (c) => c.notNull())
+          .addColumn('recipient', 'text', (c) => c.notNull())
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('link', 'integer')
+          .addColumn('url', 'text')
+          .addColumn('human', 'boolean', (c) => c.notNull())
+          .addColumn('machine_reason', 'text')
+          .addColumn('user_agent', 'text')
+          .addColumn('bounce', 'text')
+          .addColumn('reason', 'text')
+          .addColumn('at', sql.raw(timestamp), (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('events_of_message')
+          .on('events')
+          .columns(['message_id', 'type'])
+          .execute();
+        await db.schema
+          .createIndex('events_of_campaign')
+          .on('events')
+          .columns(['campaign_id', 'type', 'at'])
+          .execute();
+        await db.schema
+          .createIndex('events_of_recipient')
+          .on('events')
+          .columns(['recipient', 'type', 'at'])
+          .execute();
+      },
+    },
   };
 }
