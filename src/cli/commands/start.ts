@@ -88,7 +88,9 @@ async function serve(options: { demoOnFirstRun: boolean }): Promise<void> {
         `  rows          ${base}/api/tables/profiles/rows?limit=20\n` +
         `  imports       ${base}/api/imports\n` +
         `  functions     ${base}/api/rules/functions  (rules: POST /api/rules/count, see docs/rules.md)\n` +
-        `  campaigns     ${base}/api/campaigns  (a test run: npx baton run spring-sale --test)\n` +
+        `  campaigns     ${base}/api/campaigns  (a test run: npx baton run spring-sale --test;\n` +
+        `                send for real: npx baton publish vip-event, then npx baton confirm <run>)\n` +
+        `  metrics       ${base}/metrics\n` +
         (outbox
           ? `  dev outbox    smtp://127.0.0.1:${outbox.port} receives every email; read them at ${base}/api/outbox\n`
           : '') +
