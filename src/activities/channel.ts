@@ -62,6 +62,8 @@ function perRowIssues(config: Record<string, unknown>, table: TableDef, ctx: Act
   const path = `${ctx.path}.perRowOf${typeof config.perRowOf === 'string' ? '' : '.link'}`;
   const link = new Scope(ctx.schema, table).collection([spec.link]);
   if (typeof link === 'string') return [{ path, message: link }];
+  if (link.link.system)
+    return [{ path, message: `perRowOf takes a link the schema declares, not the system link ${spec.link}` }];
   return [
     ...ruleIssues(ctx, link.table, spec.where, 'perRowOf.where'),
     ...(spec.address === undefined

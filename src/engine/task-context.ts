@@ -5,6 +5,7 @@ import { filesFolder } from '../data/files-folder.ts';
 import type { Database } from '../db/database.ts';
 import { UserError } from '../errors.ts';
 import { checkRule } from '../rules/check-rule.ts';
+import { THIS_CAMPAIGN_VARIABLE } from '../rules/built-in-filters.ts';
 import { resolveParameters } from '../rules/rule-service.ts';
 import type { Value } from '../rules/values.ts';
 import type { ColumnType } from '../schema/types.ts';
@@ -72,6 +73,15 @@ export interface TaskEnvironment {
 }
 
 /** The ExecuteContext an activity runs with: its inputs, its outputs, and the run's services. */
+/** The values of `from` whose names the rule's parameters use. */
+function pick(parameters: Record<string, unknown>, from: Record<string, Value>): Record<string, Value> {
+  return Object.fromEntries(
+    Object.keys(parameters)
+      .filter((name) => Object.hasOwn(from, name))
+      .map((name) => [name, from[name]!]),
+  );
+}
+
 export function taskContext(env: TaskEnvironment): ExecuteContext {
   const { database, schema, run, activity } = env;
   const prefix = `r${run.id.replaceAll('-', '').slice(0, 12)}`;
@@ -120,16 +130,13 @@ export function taskContext(env: TaskEnvironment): ExecuteContext {
           dialect: database.dialect,
           schema,
           now: run.now,
-          // A rule's parameters are the run's variables of those names (a signal's parameters).
+          // A rule's parameters are the run's variables of those names (a signal's parameters), and
+          // the run's own campaign (the campaign-feedback filter's `@this`).
           variables: resolveParameters(
             bound ? {} : checked.parameters,
             bound
               ? {}
-              : Object.fromEntries(
-                  Object.keys(checked.parameters)
-                    .filter((name) => Object.hasOwn(run.variables, name))
-                    .map((name) => [name, run.variables[name]]),
-                ),
+              : pick(checked.parameters, { ...run.variables, [THIS_CAMPAIGN_VARIABLE]: run.campaign }),
           ),
           parameterColumns:
             bound &&

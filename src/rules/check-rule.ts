@@ -1,5 +1,6 @@
 import { ValidationError, type Issue } from '../errors.ts';
 import type { ColumnDef, TableDef, WorkspaceSchema } from '../schema/types.ts';
+import { expandBuiltInFilter } from './built-in-filters.ts';
 import { checkExpression, widenTo, type TypedExpr } from './expression/check.ts';
 import { AGGREGATE_DEFS, AGGREGATES, type AggregateName } from './expression/functions/aggregate.ts';
 import { ExpressionError } from './expression/syntax.ts';
@@ -12,7 +13,8 @@ import {
   type Operator,
 } from './operators.ts';
 import type { CheckedRule, Operand, RuleParameters } from './rule.ts';
-import { Scope } from './scope.ts';
+import { Scope, type CollectionRef } from './scope.ts';
+import { mentionsHuman } from './system-links.ts';
 import { comparisonType, MAX_DATETIME, MIN_DATETIME, type Value, type ValueType } from './values.ts';
 
 /**
@@ -120,14 +122,22 @@ class RuleChecker {
     }
     if (!isRecord(raw))
       return this.add(path, 'expected a condition or a group ({ and: [...] }, { field, op, value }…)');
-    const kinds = ['and', 'or', 'except', 'field', 'expr', 'exists', 'notExists', 'aggregate'].filter(
-      (k) => k in raw,
-    );
+    const kinds = [
+      'and',
+      'or',
+      'except',
+      'field',
+      'expr',
+      'exists',
+      'notExists',
+      'aggregate',
+      'filter',
+    ].filter((k) => k in raw);
     if (kinds.length !== 1) {
       return this.add(
         path,
         kinds.length === 0
-          ? 'expected one of and, or, except, field, expr, exists, notExists, aggregate'
+          ? 'expected one of and, or, except, field, expr, exists, notExists, aggregate, filter'
           : `a condition has exactly one of ${kinds.join(', ')}`,
       );
     }
@@ -141,6 +151,7 @@ class RuleChecker {
       exists: ['exists', 'where'],
       notExists: ['notExists', 'where'],
       aggregate: ['aggregate', 'of', 'where', 'op', 'value'],
+      filter: ['filter', 'parameters'],
     };
     for (const key of Object.keys(raw)) {
       if (!allowed[kind]!.includes(key))
@@ -156,6 +167,8 @@ class RuleChecker {
         return this.exists(kind, raw, scope, path, depth);
       case 'aggregate':
         return this.aggregate(raw, scope, path, depth);
+      case 'filter':
+        return this.builtInFilter(raw, scope, path, depth);
       default:
         return this.compare(kind as 'field' | 'expr', raw, scope, path);
     }
@@ -190,14 +203,30 @@ class RuleChecker {
     const link = raw[kind];
     if (typeof link !== 'string' || link === '')
       return this.add(`${path}.${kind}`, 'expected the name of a one-to-many link');
-    const collection = scope.collection(link.split('.'));
-    if (typeof collection === 'string') return this.add(`${path}.${kind}`, collection);
+    const found = scope.collection(link.split('.'));
+    if (typeof found === 'string') return this.add(`${path}.${kind}`, found);
+    const collection = asWritten(found, raw.where);
     const where =
       raw.where === undefined
         ? undefined
         : this.check(raw.where, scope.inside(collection), `${path}.where`, depth + 1);
     if (raw.where !== undefined && !where) return undefined;
     return { kind: 'exists', collection, where, negated: kind === 'notExists' };
+  }
+
+  /** A built-in filter condition: the rule it stands for, checked in its place. */
+  private builtInFilter(
+    raw: Record<string, unknown>,
+    scope: Scope,
+    path: string,
+    depth: number,
+  ): CheckedRule | undefined {
+    const expanded = expandBuiltInFilter(raw.filter, raw.parameters, scope.table);
+    if ('issues' in expanded) {
+      for (const issue of expanded.issues) this.add(`${path}.${issue.path}`, issue.message);
+      return undefined;
+    }
+    return this.check(expanded.rule, scope, `${path}.filter`, depth + 1);
   }
 
   private aggregate(
@@ -222,6 +251,7 @@ class RuleChecker {
       else found = { collection, rest: parts.slice(split) };
     }
     if (!found) return this.add(`${path}.of`, problem);
+    found.collection = asWritten(found.collection, raw.where);
     const inner = scope.inside(found.collection);
     let value: TypedExpr | undefined;
     if (found.rest.length > 0) {
@@ -385,6 +415,11 @@ class RuleChecker {
     }
     return { kind: 'value', value: literal.value, type };
   }
+}
+
+/** A collection as the rule uses it: a `where` that names `human` replaces the human-only default. */
+function asWritten(collection: CollectionRef, where: unknown): CollectionRef {
+  return collection.implicit && mentionsHuman(where) ? { ...collection, implicit: undefined } : collection;
 }
 
 /** An operand as the comparison type: expressions are widened by the expression compiler, the rest here. */

@@ -162,7 +162,7 @@ function aggregateByGroupsSql(
   const emptyPasses =
     operatorHolds(rule.base, widen(empty, left.fn.returns(left.value?.type)!, left.type), values) !== negated;
   const { from, to } = left.collection.link.on[0]!;
-  const { scope: inner } = scope.child(left.collection);
+  const { scope: inner, implicit } = scope.child(left.collection);
   const childKey = sql.ref(`${inner.alias}.${to}`);
   const value = left.value ? aggregateArg(left.value, inner.expressionContext()) : undefined;
   const condition = usesThresholds(rule, scope)
@@ -181,10 +181,36 @@ function aggregateByGroupsSql(
   // The groups that pass (or, turned around, that fail); a NULL aggregate fails, as it does row by row.
   const passes =
     negated !== emptyPasses ? sql`NOT COALESCE(${condition}, FALSE)` : sql`COALESCE(${condition}, FALSE)`;
-  const where = left.where ? sql` AND ${ruleSql(left.where, inner)}` : sql``;
-  const groups = sql`SELECT ${childKey} FROM ${inner.from()} WHERE ${childKey} IS NOT NULL${where} GROUP BY ${childKey} HAVING ${passes}`;
-  const key = sql.ref(`${scope.alias}.${from}`);
+  const filters = [implicit, left.where && ruleSql(left.where, inner)].flatMap((c) =>
+    c ? [sql` AND ${c}`] : [],
+  );
+  const groups = sql`SELECT ${childKey} FROM ${inner.from()} WHERE ${childKey} IS NOT NULL${sql.join(filters, sql``)} GROUP BY ${childKey} HAVING ${passes}`;
+  const key = scope.ownerKey(left.collection.link, scope.alias, from);
   return emptyPasses ? sql`(${key} IS NULL OR ${key} NOT IN (${groups}))` : sql`${key} IN (${groups})`;
+}
+
+/**
+ * exists / notExists over a system link as a set of recipients computed once (`key IN (SELECT recipient
+ * …)`): no index of the message ledger starts with the recipient, so a subquery per row would scan
+ * the ledger for every row. True or false, never NULL.
+ */
+function existsBySetSql(
+  rule: Extract<CheckedRule, { kind: 'exists' }>,
+  scope: SqlScope,
+  positive: boolean,
+): RawBuilder<unknown> {
+  const { link } = rule.collection;
+  const { from, to } = link.on[0]!;
+  const { scope: inner, implicit } = scope.child(rule.collection);
+  const childKey = sql.ref(`${inner.alias}.${to}`);
+  const filters = [implicit, rule.where && ruleSql(rule.where, inner)].flatMap((c) =>
+    c ? [sql` AND ${c}`] : [],
+  );
+  const keys = sql`SELECT ${childKey} FROM ${inner.from()} WHERE ${childKey} IS NOT NULL${sql.join(filters, sql``)}`;
+  const key = scope.ownerKey(link, scope.aliasFor(rule.collection.links), from);
+  return positive
+    ? sql`(${key} IS NOT NULL AND ${key} IN (${keys}))`
+    : sql`(${key} IS NULL OR ${key} NOT IN (${keys}))`;
 }
 
 /** The comparison's positive form, NULL when the left side is NULL. */
@@ -244,6 +270,7 @@ export function ruleSql(rule: CheckedRule, scope: SqlScope, negated = false): Ra
       return sql`(${sql.join(parts, negated ? sql` OR ` : sql` AND `)})`;
     }
     case 'exists': {
+      if (rule.collection.link.system) return existsBySetSql(rule, scope, rule.negated === negated);
       const { scope: inner, correlation } = scope.child(rule.collection);
       const where = rule.where ? sql` AND ${ruleSql(rule.where, inner)}` : sql``;
       const subquery = sql`(SELECT 1 FROM ${inner.from()} WHERE ${correlation}${where})`;

@@ -26,7 +26,9 @@ export type Rule =
       where?: Rule;
       op: Operator;
       value?: RuleValue | RuleValue[];
-    };
+    }
+  /** A built-in filter (src/rules/built-in-filters.ts) with its parameters' values. */
+  | { filter: string; parameters?: Record<string, unknown> };
 
 /** One side of a comparison, checked. */
 export type Operand =

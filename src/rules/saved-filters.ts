@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { BatonTables } from '../db/tables.ts';
-import { ConflictError, NotFoundError, ValidationError, type Issue } from '../errors.ts';
-import { requireSchema, requireTable } from '../schema/store.ts';
-import { COLUMN_TYPES } from '../schema/types.ts';
+import { ConflictError, NotFoundError, UserError, ValidationError, type Issue } from '../errors.ts';
+import { loadSchema, requireSchema, requireTable } from '../schema/store.ts';
+import { COLUMN_TYPES, type WorkspaceSchema } from '../schema/types.ts';
+import { BUILT_IN_FILTERS, builtInFilter, type BuiltInFilter } from './built-in-filters.ts';
 import { checkRule, literalFor } from './check-rule.ts';
 import type { RuleParameters } from './rule.ts';
 import type { RuleRequest } from './rule-service.ts';
@@ -21,19 +22,26 @@ export interface FilterParameter {
   label?: string;
   /** The value used when applying the filter without one (as JSON gives it). */
   default?: unknown;
+  /** The values allowed (a built-in filter's choice). */
+  values?: string[];
+  /** A built-in filter's parameter that may be left out. */
+  optional?: true;
 }
 
 export interface SavedFilter {
   id: string;
   label: string;
   description: string | null;
-  dimension: string;
+  /** null for a built-in filter, which applies to every targeting dimension. */
+  dimension: string | null;
   rule: unknown;
   parameters: FilterParameter[];
   shared: boolean;
   favorite: boolean;
-  createdAt: string;
-  updatedAt: string;
+  /** Provided by Baton (src/rules/built-in-filters.ts): read-only, its rule stands for its parameters. */
+  builtIn: boolean;
+  createdAt: string | null;
+  updatedAt: string | null;
 }
 
 export interface FilterInput {
@@ -58,13 +66,45 @@ function toFilter(row: Selectable<BatonTables['saved_filters']>): SavedFilter {
     parameters: JSON.parse(row.parameters) as FilterParameter[],
     shared: Boolean(row.shared),
     favorite: Boolean(row.favorite),
+    builtIn: false,
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };
 }
 
+function fromBuiltIn(filter: BuiltInFilter): SavedFilter {
+  return {
+    id: filter.id,
+    label: filter.label,
+    description: filter.description,
+    dimension: null,
+    rule: { filter: filter.id },
+    parameters: filter.parameters,
+    shared: true,
+    favorite: false,
+    builtIn: true,
+    createdAt: null,
+    updatedAt: null,
+  };
+}
+
+/** Built-in filters apply to targeting dimensions: listed when the workspace (or the asked dimension) is one. */
+function builtInsFor(schema: WorkspaceSchema | undefined, dimension: string | undefined): SavedFilter[] {
+  const applies = schema?.tables.some(
+    (t) => t.targeting !== undefined && (dimension === undefined || t.name === dimension),
+  );
+  return applies ? BUILT_IN_FILTERS.map(fromBuiltIn) : [];
+}
+
+function refuseBuiltIn(id: string): void {
+  if (builtInFilter(id))
+    throw new UserError(`The filter ${id} is built in and cannot be changed or deleted.`);
+}
+
 /** Checks a filter's fields and its rule against the schema; parameters the rule uses are declared. */
-type CheckedFilter = Omit<SavedFilter, 'id' | 'createdAt' | 'updatedAt'>;
+type CheckedFilter = Omit<SavedFilter, 'id' | 'createdAt' | 'updatedAt' | 'builtIn' | 'dimension'> & {
+  dimension: string;
+};
 
 async function checkInput(
   database: Database,
@@ -181,6 +221,8 @@ export async function createFilter(database: Database, input: FilterInput): Prom
 }
 
 export async function getFilter(database: Database, id: string): Promise<SavedFilter> {
+  const builtIn = builtInFilter(id);
+  if (builtIn) return fromBuiltIn(builtIn);
   const row = await database.db
     .selectFrom('saved_filters')
     .selectAll()
@@ -202,7 +244,9 @@ export async function listFilters(
   if (options.dimension) query = query.where('dimension', '=', options.dimension);
   if (options.favorite !== undefined)
     query = query.where('favorite', '=', database.dialect.storedBoolean(options.favorite));
-  const rows = (await query.execute()).map(toFilter);
+  const builtIns =
+    options.favorite === true ? [] : builtInsFor((await loadSchema(database))?.schema, options.dimension);
+  const rows = [...builtIns, ...(await query.execute()).map(toFilter)];
   const search = options.search?.toLowerCase();
   return search
     ? rows.filter(
@@ -212,6 +256,7 @@ export async function listFilters(
 }
 
 export async function updateFilter(database: Database, id: string, input: FilterInput): Promise<SavedFilter> {
+  refuseBuiltIn(id);
   const base = await getFilter(database, id);
   const checked = await checkInput(database, input, base);
   await labelTaken(database, checked.label, id);
@@ -227,16 +272,32 @@ export async function updateFilter(database: Database, id: string, input: Filter
 }
 
 export async function deleteFilter(database: Database, id: string): Promise<void> {
+  refuseBuiltIn(id);
   const result = await database.db.deleteFrom('saved_filters').where('id', '=', id).executeTakeFirst();
   if (Number(result.numDeletedRows) === 0) throw new NotFoundError(`No saved filter ${id}.`);
 }
 
-/** A rule request that applies a saved filter: its rule, its declared types, defaults under the given values. */
+/**
+ * A rule request that applies a saved filter: its rule, its declared types, defaults under the given
+ * values. A built-in filter becomes a rule of one condition naming it with the values; it selects rows
+ * of `dimension`, or of the workspace's targeting dimension when it has only one.
+ */
 export async function filterRequest(
   database: Database,
   id: string,
   values: Record<string, unknown> = {},
+  dimension?: string,
 ): Promise<RuleRequest> {
+  const builtIn = builtInFilter(id);
+  if (builtIn) {
+    const defaults = builtIn.parameters.flatMap((p): Array<[string, unknown]> =>
+      p.default === undefined ? [] : [[p.name, p.default]],
+    );
+    return {
+      dimension: dimension ?? (await onlyTargetingDimension(database, id)),
+      rule: { filter: id, parameters: { ...Object.fromEntries(defaults), ...values } },
+    };
+  }
   const filter = await getFilter(database, id);
   const parameters: Record<string, unknown> = {};
   for (const p of filter.parameters) {
@@ -245,9 +306,20 @@ export async function filterRequest(
   }
   for (const name of Object.keys(values)) if (!(name in parameters)) parameters[name] = values[name];
   return {
-    dimension: filter.dimension,
+    dimension: filter.dimension!,
     rule: filter.rule,
     parameters,
     declared: Object.fromEntries(filter.parameters.map((p) => [p.name, p.type])),
   };
+}
+
+async function onlyTargetingDimension(database: Database, filter: string): Promise<string> {
+  const { schema } = await requireSchema(database);
+  const targeting = schema.tables.filter((t) => t.targeting);
+  if (targeting.length === 1) return targeting[0]!.name;
+  throw new UserError(
+    targeting.length === 0
+      ? `The filter ${filter} selects recipients, and the workspace has no targeting dimension.`
+      : `Name the dimension the filter ${filter} selects rows of: ${targeting.map((t) => t.name).join(', ')}.`,
+  );
 }

@@ -1,5 +1,8 @@
 import type { ColumnDef, LinkDef, TableDef, WorkspaceSchema } from '../schema/types.ts';
 import { findColumn, findTable } from '../schema/types.ts';
+import { systemLinks, systemTable } from '../schema/system-tables.ts';
+import { implicitCondition } from './system-links.ts';
+import type { Value } from './values.ts';
 
 /**
  * Where names in a rule or an expression are looked up: a table of the workspace (the targeting dimension,
@@ -26,6 +29,16 @@ export interface CollectionRef {
   link: LinkDef;
   /** The table of the collection's rows. */
   table: TableDef;
+  /** A condition the rows meet besides the rule's own (the `events` system link's human default). */
+  implicit?: { column: ColumnDef; value: Value };
+}
+
+/**
+ * A table's links: those the schema declares, and the system links of a targeting dimension. Hints in
+ * messages list the declared ones; the system links are documented once (docs/rules.md).
+ */
+function linksOf(table: TableDef): LinkDef[] {
+  return [...table.links, ...systemLinks(table)];
 }
 
 export class Scope {
@@ -44,7 +57,7 @@ export class Scope {
     let table = this.table;
     const links: LinkDef[] = [];
     for (const name of path) {
-      const link = table.links.find((l) => l.name === name);
+      const link = linksOf(table).find((l) => l.name === name);
       if (!link) {
         const known = table.links.map((l) => l.name);
         return `${table.name} has no link "${name}"${known.length ? ` (links: ${known.join(', ')})` : ''}`;
@@ -69,7 +82,7 @@ export class Scope {
     const carried = path.length === 1 ? this.carried.find((c) => c.name === name) : undefined;
     if (!column && carried) return { path, links: [], table: this.table, column: carried, carried: true };
     if (!column) {
-      const link = reached.table.links.find((l) => l.name === name);
+      const link = linksOf(reached.table).find((l) => l.name === name);
       if (link?.cardinality === 'one-to-many') {
         return `"${name}" is a one-to-many link of ${reached.table.name}: use exists / notExists or an aggregate over it`;
       }
@@ -86,7 +99,7 @@ export class Scope {
     const reached = this.walk(path.slice(0, -1));
     if (typeof reached === 'string') return reached;
     const name = path[path.length - 1]!;
-    const link = reached.table.links.find((l) => l.name === name);
+    const link = linksOf(reached.table).find((l) => l.name === name);
     if (!link) {
       const many = reached.table.links.filter((l) => l.cardinality === 'one-to-many').map((l) => l.name);
       return `${reached.table.name} has no link "${name}"${many.length ? ` (one-to-many links: ${many.join(', ')})` : ''}`;
@@ -94,9 +107,10 @@ export class Scope {
     if (link.cardinality !== 'one-to-many') {
       return `"${name}" is a ${link.cardinality} link: compare its columns directly (${name}.<column>)`;
     }
-    const table = findTable(this.schema, link.table);
+    const table = link.system ? systemTable(link) : findTable(this.schema, link.table);
     if (!table) return `link "${name}" points to the unknown table ${link.table}`;
-    return { path, links: reached.links, link, table };
+    const implicit = implicitCondition(table);
+    return { path, links: reached.links, link, table, ...(implicit && { implicit }) };
   }
 
   /** The scope of a collection's rows. */

@@ -6,6 +6,7 @@ import type { TypedExpr } from './expression/check.ts';
 import { aggregateArg, expressionSql, orderKeySql, type ExpressionSqlContext } from './expression/to-sql.ts';
 import type { CollectionRef, FieldRef } from './scope.ts';
 import { sqlParam } from './sql-values.ts';
+import { systemTableSql } from './system-links.ts';
 import type { Value, ValueType } from './values.ts';
 
 /**
@@ -94,7 +95,10 @@ export class SqlScope {
 
   /** `data_x AS t0 LEFT JOIN …`: the FROM clause, once the rule has been compiled. */
   from(): RawBuilder<unknown> {
-    const table = sql`${this.run.dialect.dataTableRef(this.table.name)} AS ${sql.id(this.alias)}`;
+    const source = this.table.system
+      ? systemTableSql(this.run.dialect.kind, this.table)
+      : this.run.dialect.dataTableRef(this.table.name);
+    const table = sql`${source} AS ${sql.id(this.alias)}`;
     const on = sql.join(
       this.table.primaryKey.map((k) => sql`${sql.ref(`${this.alias}.${k}`)} = ${sql.ref(`w.${k}`)}`),
       sql` AND `,
@@ -108,17 +112,36 @@ export class SqlScope {
         )}`;
   }
 
-  /** A scope over a collection's rows, and the condition that ties them to the current row. */
-  child(collection: CollectionRef): { scope: SqlScope; correlation: RawBuilder<unknown> } {
+  /**
+   * The owner's join column as the linked rows hold it: a system link's rows name the recipient by its
+   * key as text (src/delivery/queue.ts recipientSql). The key is cast rather than the ledger's column,
+   * so that the ledger's indexes on the recipient stay usable.
+   */
+  ownerKey(link: LinkDef, alias: string, column: string): RawBuilder<unknown> {
+    const key = sql.ref(`${alias}.${column}`);
+    return link.system ? sql`CAST(${key} AS TEXT)` : key;
+  }
+
+  /**
+   * A scope over a collection's rows, and the condition that ties them to the current row (with the
+   * collection's implicit condition, if any).
+   */
+  child(collection: CollectionRef): {
+    scope: SqlScope;
+    correlation: RawBuilder<unknown>;
+    implicit: RawBuilder<unknown> | undefined;
+  } {
     const parentAlias = this.aliasFor(collection.links);
     const scope = new SqlScope(this.run, collection.table, this.newAlias(), this.aliases);
-    const correlation = sql.join(
-      collection.link.on.map(
-        (pair) => sql`${sql.ref(`${scope.alias}.${pair.to}`)} = ${sql.ref(`${parentAlias}.${pair.from}`)}`,
-      ),
-      sql` AND `,
+    const conditions = collection.link.on.map(
+      (pair) =>
+        sql`${sql.ref(`${scope.alias}.${pair.to}`)} = ${this.ownerKey(collection.link, parentAlias, pair.from)}`,
     );
-    return { scope, correlation };
+    const implicit =
+      collection.implicit &&
+      sql`${sql.ref(`${scope.alias}.${collection.implicit.column.name}`)} = ${scope.param(collection.implicit.value, collection.implicit.column.type)}`;
+    if (implicit) conditions.push(implicit);
+    return { scope, correlation: sql.join(conditions, sql` AND `), implicit };
   }
 
   /**

@@ -1,15 +1,18 @@
 import { SYSTEM_LINKS } from './parse.ts';
-import type { Cardinality, ColumnType, WorkspaceSchema } from './types.ts';
+import { EVENTS_TABLE, MESSAGES_TABLE } from './system-tables.ts';
+import type { Cardinality, ColumnDef, ColumnType, WorkspaceSchema } from './types.ts';
 
 /**
  * The workspace as an entity-relationship summary: what the schema page draws (tables with columns, keys
  * and targeting channels; one edge per link) and what `baton schema show` prints.
  */
+type ErColumn = { name: string; type: ColumnType; label: string | null; values: string[] | null };
+
 export interface ErTable {
   name: string;
   label: string | null;
   primaryKey: string[];
-  columns: Array<{ name: string; type: ColumnType; label: string | null; values: string[] | null }>;
+  columns: ErColumn[];
   targeting: Array<{ channel: string; address: string; optIn: string | null }> | null;
   /** System links every targeting dimension has (message ledger, tracking events). */
   systemLinks: string[];
@@ -27,6 +30,17 @@ export interface ErLink {
 export interface ErSummary {
   tables: ErTable[];
   links: ErLink[];
+  /** The tables of the system links, whose columns rules name inside `exists: messages` and the like. */
+  systemTables: Array<{ name: string; label: string | null; columns: ErColumn[] }>;
+}
+
+function erColumns(columns: ColumnDef[]): ErColumn[] {
+  return columns.map((c) => ({
+    name: c.name,
+    type: c.type,
+    label: c.label ?? null,
+    values: c.values ?? null,
+  }));
 }
 
 export function erSummary(schema: WorkspaceSchema, rowCounts: Record<string, number> = {}): ErSummary {
@@ -35,12 +49,7 @@ export function erSummary(schema: WorkspaceSchema, rowCounts: Record<string, num
       name: t.name,
       label: t.label ?? null,
       primaryKey: t.primaryKey,
-      columns: t.columns.map((c) => ({
-        name: c.name,
-        type: c.type,
-        label: c.label ?? null,
-        values: c.values ?? null,
-      })),
+      columns: erColumns(t.columns),
       targeting:
         t.targeting?.map((ch) => ({ channel: ch.channel, address: ch.address, optIn: ch.optIn ?? null })) ??
         null,
@@ -50,6 +59,13 @@ export function erSummary(schema: WorkspaceSchema, rowCounts: Record<string, num
     links: schema.tables.flatMap((t) =>
       t.links.map((l) => ({ from: t.name, name: l.name, to: l.table, cardinality: l.cardinality, on: l.on })),
     ),
+    systemTables: schema.tables.some((t) => t.targeting)
+      ? [MESSAGES_TABLE, EVENTS_TABLE].map((t) => ({
+          name: t.name,
+          label: t.label ?? null,
+          columns: erColumns(t.columns),
+        }))
+      : [],
   };
 }
 
@@ -79,6 +95,10 @@ export function erText(summary: ErSummary): string {
         `  link ${l.name}: ${ARROWS[l.cardinality]} ${l.to} on ${l.on.map((p) => `${p.from} = ${l.to}.${p.to}`).join(' and ')}`,
       );
     }
+  }
+  for (const t of summary.systemTables) {
+    lines.push(`${t.name} (system link)`);
+    lines.push(`  columns: ${t.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`);
   }
   return lines.join('\n');
 }

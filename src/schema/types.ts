@@ -24,6 +24,11 @@ export interface LinkDef {
   cardinality: Cardinality;
   /** Join column pairs: this table's column → the linked table's column. */
   on: Array<{ from: string; to: string }>;
+  /**
+   * A system link of a targeting dimension (`messages`, `events`): its table is one of Baton's own, not
+   * a customer table, so it is never looked up among the workspace's tables (src/schema/system-tables.ts).
+   */
+  system?: true;
 }
 
 export interface ChannelDef {
@@ -43,6 +48,8 @@ export interface TableDef {
   links: LinkDef[];
   /** Present when the table is a targeting dimension. */
   targeting?: ChannelDef[];
+  /** Set on the tables of the system links: rules read Baton's ledger or events table through a view. */
+  system?: 'messages' | 'events';
 }
 
 export interface WorkspaceSchema {

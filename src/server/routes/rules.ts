@@ -57,7 +57,7 @@ async function ruleRequest(database: Database, body: z.infer<typeof ruleBody>): 
   const now = body.now === undefined ? undefined : Date.parse(body.now);
   if (body.filter !== undefined) {
     if (body.rule !== undefined) throw new UserError('Give either a rule or a saved filter, not both.');
-    return { ...(await filterRequest(database, body.filter, body.parameters)), now };
+    return { ...(await filterRequest(database, body.filter, body.parameters, body.dimension)), now };
   }
   if (body.rule === undefined)
     throw new UserError('The body needs a rule (or a saved filter id in "filter").');
