@@ -8,6 +8,8 @@ const benches: Record<string, () => Promise<{ run: (args: string[]) => Promise<v
   engine: () => import('./engine.ts'),
   delivery: () => import('./delivery.ts'),
   scale: () => import('./scale.ts'),
+  report: () => import('./report.ts'),
+  tracking: () => import('./tracking.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -5,6 +5,7 @@ import { filesCommand } from './commands/files.ts';
 import { importCommand } from './commands/import.ts';
 import { lifecycleCommands } from './commands/lifecycle.ts';
 import { campaignCommands } from './commands/campaigns.ts';
+import { reportCommand } from './commands/report.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { runCommands } from './commands/runs.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   runCommands(program);
   filesCommand(program);
   audiencesCommand(program);
+  reportCommand(program);
   return program;
 }
 

@@ -281,6 +281,34 @@ export interface BatonTables {
     reason: string | null;
     at: string;
   };
+  /** Events per minute and kind (src/reporting/rollups.ts keeps it equal to a recount of `events`). */
+  report_minutes: {
+    campaign_id: string;
+    run_id: string;
+    activity: string;
+    channel: string;
+    type: string;
+    /** 1 for human events, 0 for machine ones. */
+    human: number;
+    /** Epoch minutes of the events' time. */
+    minute: number;
+    events: number;
+    /** Messages whose first event of this type and human flag falls in this minute. */
+    uniques: number;
+    /** Messages whose first event of this type, human or not, falls in this minute and has this flag. */
+    first_any: number;
+  };
+  /** The first human and machine event of each type per message (epoch ms), what unique counts rest on. */
+  report_firsts: {
+    message_id: string;
+    type: string;
+    campaign_id: string;
+    run_id: string;
+    activity: string;
+    channel: string;
+    human_ms: number | null;
+    machine_ms: number | null;
+  };
   message_previews: {
     run_id: string;
     activity: string;

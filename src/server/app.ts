@@ -10,6 +10,7 @@ import { createProviders } from '../channels/providers/registry.ts';
 import type { ProofServices } from '../delivery/proofs.ts';
 import { loadKeyring } from '../tracking/keys.ts';
 import { TokenSigner } from '../tracking/tokens.ts';
+import { trackingRoutes, trackingSigner } from '../tracking/routes.ts';
 import { filesFolder } from '../data/files-folder.ts';
 import { createLogger } from '../operations/logger.ts';
 import { registerErrorHandler } from './errors.ts';
@@ -20,6 +21,7 @@ import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { outboxRoutes } from './routes/outbox.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { runMonitorRoutes } from './routes/run-events.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -95,6 +97,15 @@ export async function buildApp(
   tableRoutes(app, database, path.join(config.dataDir, 'uploads'));
   fileRoutes(app, filesFolder(config.dataDir));
   outboxRoutes(app, database);
+  reportRoutes(app, database);
+  // Opens, clicks and unsubscribes: with the full configuration, which names the keys links are signed with.
+  const signer = trackingSigner(config, database);
+  if (signer) {
+    trackingRoutes(app, database, {
+      signer,
+      onError: (error) => app.log.error({ error }, 'writing tracking events failed'),
+    });
+  }
   return app;
 }
 
