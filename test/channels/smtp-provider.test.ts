@@ -1,7 +1,9 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
+import { buffer } from 'node:stream/consumers';
 // The package's main entry needs Node 22 (it loads undici 8 for BIMI); DKIM verification alone does not.
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpProvider } from '../../src/channels/providers/smtp.ts';
 import type { OutgoingEmail, Provider } from '../../src/channels/types.ts';
@@ -195,5 +197,146 @@ describe('SMTP provider against a fault-injecting sink', () => {
   it('refuses a malformed SMTP_URL without repeating it', () => {
     expect(() => createSmtpProvider({ url: 'http://user:secret@host' })).toThrow(/smtp:\/\//);
     expect(() => createSmtpProvider({ url: 'smtp://user:secret@' })).toThrow(/^(?!.*secret)/);
+  });
+
+  it('opens connections as sends need them, never more than maxConnections, each for maxMessages', async () => {
+    const counted = await startSmtpSink();
+    const pooled = createSmtpProvider({ url: counted.url, maxConnections: 3, maxMessages: 4 });
+    const messages = Array.from({ length: 20 }, (_, i) => email(`pooled${i}@example.test`));
+    const results = await Promise.all(messages.map((message) => send(pooled, message)));
+    await pooled.close();
+    await counted.close();
+    expect(results.every((result) => result.status === 'accepted')).toBe(true);
+    const { opened, maxOpen } = counted.connections();
+    expect(maxOpen).toBeLessThanOrEqual(3);
+    expect(opened).toBeGreaterThanOrEqual(5);
+    const deliveries = counted.deliveries();
+    expect(deliveries.size).toBe(20);
+    for (const message of messages) expect(deliveries.get(message.to)).toBe(1);
+  });
+
+  it('sends on a fresh connection after one was dropped', async () => {
+    const counted = await startSmtpSink();
+    const single = createSmtpProvider({ url: counted.url, maxConnections: 1 });
+    expect((await send(single, email('before-drop@example.test'))).status).toBe('accepted');
+    expect(await send(single, email('drop-ivy@example.test'))).toMatchObject({ status: 'transient' });
+    const after = await Promise.all(
+      ['after-drop1@example.test', 'after-drop2@example.test'].map((to) => send(single, email(to))),
+    );
+    await single.close();
+    await counted.close();
+    expect(after.map((result) => result.status)).toEqual(['accepted', 'accepted']);
+    expect(counted.connections().opened).toBe(2);
+  });
+
+  it('resends on a new connection a message whose reused connection the server dropped before DATA', async () => {
+    const commands = new Map<string, number>();
+    const accepted: string[] = [];
+    let dropped = false;
+    const server: SMTPServer = new SMTPServer({
+      logger: false,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      closeTimeout: 500,
+      onMailFrom(_address, session, callback) {
+        const count = (commands.get(session.id) ?? 0) + 1;
+        commands.set(session.id, count);
+        // The second message of the first session finds it gone, as when a server ends an idle session
+        // just as a message is given to it.
+        if (count === 2 && !dropped) {
+          dropped = true;
+          const connection = [...server.connections].find((c: { id: string }) => c.id === session.id) as
+            { _socket: net.Socket } | undefined;
+          connection?._socket.destroy();
+          return;
+        }
+        callback();
+      },
+      onData(stream, session, callback) {
+        buffer(stream).then(
+          () => {
+            accepted.push(...session.envelope.rcptTo.map((recipient) => recipient.address));
+            callback(null, `queued as Q${accepted.length}`);
+          },
+          (error: Error) => callback(error),
+        );
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.server.address() as AddressInfo;
+    const single = createSmtpProvider({ url: `smtp://127.0.0.1:${port}`, maxConnections: 1 });
+    expect(await send(single, email('first@example.test'))).toMatchObject({ status: 'accepted' });
+    expect(await send(single, email('second@example.test'))).toEqual({
+      status: 'accepted',
+      providerMessageId: 'Q2',
+    });
+    await single.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(dropped).toBe(true);
+    expect(commands.size).toBe(2);
+    expect(accepted).toEqual(['first@example.test', 'second@example.test']);
+  });
+
+  it('logs in to a server that requires AUTH, and answers transient when the password is refused', async () => {
+    const users: unknown[] = [];
+    const server = new SMTPServer({
+      logger: false,
+      disabledCommands: ['STARTTLS'],
+      authMethods: ['PLAIN', 'LOGIN'],
+      allowInsecureAuth: true,
+      closeTimeout: 500,
+      onAuth(auth, _session, callback) {
+        if (auth.username === 'baton' && auth.password === 's3cret:p@ss')
+          return callback(null, { user: 'baton' });
+        callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+      },
+      onData(stream, session, callback) {
+        users.push(session.user);
+        buffer(stream).then(
+          () => callback(null, 'queued as AUTHED1'),
+          (error: Error) => callback(error),
+        );
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.server.address() as AddressInfo;
+    const password = encodeURIComponent('s3cret:p@ss');
+
+    const authed = createSmtpProvider({ url: `smtp://baton:${password}@127.0.0.1:${port}` });
+    expect(await send(authed, email('ada@example.test'))).toEqual({
+      status: 'accepted',
+      providerMessageId: 'AUTHED1',
+    });
+    await authed.close();
+    expect(users).toEqual(['baton']);
+
+    const refused = createSmtpProvider({ url: `smtp://baton:wrong@127.0.0.1:${port}` });
+    expect(await send(refused, email('bob@example.test'))).toMatchObject({
+      status: 'transient',
+      reason: expect.stringMatching(/^SMTP authentication failed: 535/) as string,
+    });
+    await refused.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(users).toHaveLength(1);
+  });
+
+  it('answers transient for the sends still waiting for a connection when closed', async () => {
+    const single = createSmtpProvider({ url: sink.url, maxConnections: 1 });
+    const inFlight = send(single, email('slow-judy@example.test'));
+    const waiting = [
+      send(single, email('waiting1@example.test')),
+      send(single, email('waiting2@example.test')),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await single.close();
+    for (const result of await Promise.all(waiting)) {
+      expect(result).toMatchObject({
+        status: 'transient',
+        reason: expect.stringContaining('closed') as string,
+      });
+    }
+    expect(await send(single, email('late@example.test'))).toMatchObject({ status: 'transient' });
+    // The message already handed to the server is answered, not abandoned.
+    expect((await inFlight).status).toBe('accepted');
+    expect(sink.attempts('waiting1@example.test')).toBe(0);
   });
 });

@@ -35,6 +35,8 @@ export interface SmtpSink {
   /** How many messages were accepted for each recipient. */
   deliveries(): Map<string, number>;
   attempts(address: string): number;
+  /** Connections accepted so far, and the most open at once. */
+  connections(): { opened: number; maxOpen: number };
   close(): Promise<void>;
 }
 
@@ -55,12 +57,24 @@ export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> 
   const attempts = new Map<string, number>();
   const dropped = new Set<string>();
   const delivered = new Map<string, number>();
+  const open = new Set<string>();
+  let opened = 0;
+  let maxOpen = 0;
 
   const server: SMTPServer = new SMTPServer({
     logger: false,
     disabledCommands: ['STARTTLS', 'AUTH'],
     // Connections a test left open are cut soon after close() rather than after smtp-server's 30 s.
     closeTimeout: 500,
+    onConnect(session, callback) {
+      opened += 1;
+      open.add(session.id);
+      maxOpen = Math.max(maxOpen, open.size);
+      callback();
+    },
+    onClose(session) {
+      open.delete(session.id);
+    },
     onRcptTo(address, _session, callback) {
       const recipient = address.address.toLowerCase();
       const attempt = (attempts.get(recipient) ?? 0) + 1;
@@ -121,6 +135,7 @@ export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> 
         received: () => [...received],
         deliveries: () => new Map(delivered),
         attempts: (address) => attempts.get(address.toLowerCase()) ?? 0,
+        connections: () => ({ opened, maxOpen }),
         close: () => new Promise<void>((done) => server.close(() => done())),
       });
     });

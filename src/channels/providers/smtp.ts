@@ -1,15 +1,17 @@
-import nodemailer from 'nodemailer';
+import { buffer } from 'node:stream/consumers';
+import DKIM from 'nodemailer/lib/dkim/index.js';
 import type { DkimSettings } from '../../config.ts';
 import { UserError } from '../../errors.ts';
 import { buildMime, MimeError, type BuiltMime } from '../render/mime.ts';
 import type { Provider, SendResult } from '../types.ts';
+import { SmtpPool } from './smtp-pool.ts';
 
 /**
- * Email over SMTP on a pooled nodemailer transport: a few long-lived connections, each carrying many
- * messages, instead of one handshake per message. Messages are handed over already built (buildMime):
- * nodemailer's own composition, about a millisecond a message, was most of the CPU a send takes. SMTP has
- * no idempotency key, so a message whose outcome was lost (a connection dropped after DATA) may have been
- * delivered: `idempotent` is false.
+ * Email over SMTP on a pool of nodemailer connections (smtp-pool.ts): a few long-lived connections, each
+ * carrying many messages, instead of one handshake per message. Messages are handed over already built
+ * (buildMime): nodemailer's own composition, about a millisecond a message, was most of the CPU a send
+ * takes. SMTP has no idempotency key, so a message whose outcome was lost (a connection dropped after
+ * DATA) may have been delivered: `idempotent` is false.
  */
 export interface SmtpProviderOptions {
   /** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` (TLS from the start). */
@@ -26,7 +28,7 @@ export interface SmtpProviderOptions {
   dkim?: DkimSettings;
 }
 
-/** What nodemailer attaches to its errors. */
+/** What nodemailer's SMTPConnection attaches to its errors. */
 interface SmtpError extends Error {
   code?: string;
   responseCode?: number;
@@ -115,27 +117,21 @@ function classify(error: SmtpError): SendResult {
 
 export function createSmtpProvider(options: SmtpProviderOptions): Provider<'email'> {
   const server = parseSmtpUrl(options.url);
-  const transport = nodemailer.createTransport({
-    pool: true,
-    host: server.host,
-    port: server.port,
-    secure: server.secure,
-    auth: server.auth,
+  const pool = new SmtpPool({
+    ...server,
     maxConnections: options.maxConnections ?? 5,
     maxMessages: options.maxMessages ?? 100,
-    connectionTimeout: options.connectionTimeoutMs ?? 30_000,
-    greetingTimeout: options.greetingTimeoutMs ?? 30_000,
-    socketTimeout: options.socketTimeoutMs ?? 120_000,
-    // nodemailer logs nothing unless asked; kept explicit so credentials never reach a log.
-    logger: false,
-    debug: false,
-    // nodemailer signs raw messages as it streams them out.
-    dkim: options.dkim && {
+    connectionTimeoutMs: options.connectionTimeoutMs ?? 30_000,
+    greetingTimeoutMs: options.greetingTimeoutMs ?? 30_000,
+    socketTimeoutMs: options.socketTimeoutMs ?? 120_000,
+  });
+  const signer =
+    options.dkim &&
+    new DKIM({
       domainName: options.dkim.domain,
       keySelector: options.dkim.selector,
       privateKey: options.dkim.privateKey,
-    },
-  });
+    });
   return {
     name: options.name ?? 'smtp',
     channel: 'email',
@@ -151,15 +147,15 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider<'emai
         return { status: 'permanent', reason: error.message, bounce: error.header === 'To' ? 'hard' : null };
       }
       try {
-        const info = await transport.sendMail({ envelope: built.envelope, raw: built.raw });
-        return { status: 'accepted', providerMessageId: queueId(info.response) ?? built.messageId };
+        // Signed before a connection is taken, so that no connection waits on the signature and none is
+        // handed a stream that could fail halfway through DATA.
+        const raw = signer ? await buffer(signer.sign(built.raw)) : built.raw;
+        const response = await pool.send(built.envelope, raw);
+        return { status: 'accepted', providerMessageId: queueId(response) ?? built.messageId };
       } catch (error) {
         return classify(error as SmtpError);
       }
     },
-    close() {
-      transport.close();
-      return Promise.resolve();
-    },
+    close: () => pool.close(),
   };
 }
