@@ -32,7 +32,8 @@ export interface MachineFigures {
   complaints: number;
 }
 
-export interface Figures {
+/** What the ledger says of a set of messages: the part of a report that is counted from `messages`. */
+export interface LedgerFigures {
   targeted: number;
   excluded: Record<string, number>;
   sent: number;
@@ -45,6 +46,9 @@ export interface Figures {
   errors: Record<string, number>;
   uncertain: number;
   pending: number;
+}
+
+export interface Figures extends LedgerFigures {
   opens: number;
   uniqueOpens: number;
   estimatedOpens: number;
@@ -92,19 +96,7 @@ export interface CampaignReport {
 }
 
 /** Additive counts: figures of several runs or activities are the sums of theirs. */
-export interface Counts {
-  targeted: number;
-  excluded: Record<string, number>;
-  sent: number;
-  delivered: number;
-  bounced: number;
-  hardBounces: number;
-  softBounces: number;
-  bounceReasons: Record<string, number>;
-  failed: number;
-  errors: Record<string, number>;
-  uncertain: number;
-  pending: number;
+export interface Counts extends LedgerFigures {
   /** Messages that left the queue for a provider: sent, bounced, failed or uncertain. */
   attempted: number;
   /** Per event type: [human events, human uniques, machine events, machine uniques, uniques of either]. */

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { saveCampaign } from '../../src/campaigns/store.ts';
-import { createProviders, type ChannelProviders } from '../../src/channels/providers/registry.ts';
-import { loadConfig } from '../../src/config.ts';
+import { type ChannelProviders } from '../../src/channels/providers/registry.ts';
 import { LedgerComposer } from '../../src/delivery/composer.ts';
 import { listPreviews } from '../../src/delivery/previews.ts';
 import { ledgerCounts } from '../../src/delivery/queue.ts';
@@ -10,12 +9,12 @@ import { ManualClock } from '../../src/engine/clock.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { runLogs, runStatus, transitionRows } from '../../src/engine/run-inspection.ts';
 import { parseSchemaText } from '../../src/schema/parse.ts';
-import { loadKeyring } from '../../src/tracking/keys.ts';
 import { TokenSigner } from '../../src/tracking/tokens.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { loadDataset } from '../helpers/expressions.ts';
 import { startApi } from '../helpers/http.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { deliveryConfig, deliveryServices } from '../helpers/delivery.ts';
 
 /**
  * A live email send to a real SMTP server that fails on purpose, message by message: transient refusals
@@ -65,17 +64,7 @@ describeEachDatabase('email delivery', (t) => {
         after: { type: 'end', input: 'mail.sent' },
       },
     });
-    const config = loadConfig(
-      {
-        SMTP_URL: sink.url,
-        BATON_DATA_DIR: t.config.dataDir,
-        BATON_SECRET: 'a'.repeat(40),
-        BATON_PUBLIC_URL: 'https://t.example',
-      },
-      t.config.dataDir,
-    );
-    providers = createProviders({ ...config, databaseUrl: t.config.databaseUrl }, t.database);
-    signer = new TokenSigner(loadKeyring({ ...config, databaseUrl: t.config.databaseUrl }));
+    ({ providers, signer } = deliveryServices(t, sink.url));
   });
   afterAll(async () => {
     await providers.close();
@@ -107,17 +96,7 @@ describeEachDatabase('email delivery', (t) => {
     const { run, finished } = await engine.start('hello');
     await finished;
     await engine.close();
-    const config = loadConfig(
-      {
-        SMTP_URL: sink.url,
-        BATON_DATA_DIR: t.config.dataDir,
-        BATON_SECRET: 'a'.repeat(40),
-        BATON_PUBLIC_URL: 'https://t.example',
-        ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}),
-      },
-      t.config.dataDir,
-    );
-    const api = await startApi(t, config);
+    const api = await startApi(t, deliveryConfig(t, sink.url));
     try {
       const before = sink.received().length;
       const answer = await api.call<{

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { saveCampaign, validateCampaign } from '../../src/campaigns/store.ts';
-import { createProviders, type ChannelProviders } from '../../src/channels/providers/registry.ts';
+import { type ChannelProviders } from '../../src/channels/providers/registry.ts';
 import { loadConfig } from '../../src/config.ts';
 import { LedgerComposer } from '../../src/delivery/composer.ts';
 import { messageId } from '../../src/delivery/message-id.ts';
@@ -12,12 +12,12 @@ import { Engine } from '../../src/engine/engine.ts';
 import { transitionRows } from '../../src/engine/run-inspection.ts';
 import { ValidationError } from '../../src/errors.ts';
 import { parseSchemaText } from '../../src/schema/parse.ts';
-import { loadKeyring } from '../../src/tracking/keys.ts';
 import { TokenSigner } from '../../src/tracking/tokens.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { loadDataset } from '../helpers/expressions.ts';
 import { startApi } from '../helpers/http.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { deliveryServices } from '../helpers/delivery.ts';
 
 /**
  * One message per row of a one-to-many link (perRowOf): one email per confirmed booking, personalised
@@ -90,18 +90,7 @@ describeEachDatabase('one message per row of a link', (t) => {
   beforeAll(async () => {
     sink = await startSmtpSink();
     await loadDataset(t, SCHEMA, { people: PEOPLE, bookings: BOOKINGS, homes: [] });
-    config = loadConfig(
-      {
-        SMTP_URL: sink.url,
-        BATON_DATA_DIR: t.config.dataDir,
-        BATON_SECRET: 'a'.repeat(40),
-        BATON_PUBLIC_URL: 'https://t.example',
-        ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}),
-      },
-      t.config.dataDir,
-    );
-    providers = createProviders(config, t.database);
-    signer = new TokenSigner(loadKeyring(config));
+    ({ config, providers, signer } = deliveryServices(t, sink.url));
   });
   afterAll(async () => {
     await providers.close();

@@ -4,8 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { saveCampaign } from '../../src/campaigns/store.ts';
-import { createProviders, type ChannelProviders } from '../../src/channels/providers/registry.ts';
-import { loadConfig } from '../../src/config.ts';
+import { type ChannelProviders } from '../../src/channels/providers/registry.ts';
 import { LedgerComposer } from '../../src/delivery/composer.ts';
 import { Sender } from '../../src/delivery/sender.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
@@ -14,7 +13,6 @@ import { watchRun, type RunEvent } from '../../src/engine/run-events.ts';
 import { runStatus, type RunStatus } from '../../src/engine/run-inspection.ts';
 import type { RunSummary, RunTask } from '../../src/engine/run-lists.ts';
 import { parseSchemaText } from '../../src/schema/parse.ts';
-import { loadKeyring } from '../../src/tracking/keys.ts';
 import { TokenSigner } from '../../src/tracking/tokens.ts';
 import { baton, settingsOf } from '../helpers/cli.ts';
 import { describeEachDatabase, type TestDatabase } from '../helpers/databases.ts';
@@ -22,6 +20,7 @@ import { loadDataset } from '../helpers/expressions.ts';
 import { startApi } from '../helpers/http.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { openSse, readUntil } from '../helpers/sse.ts';
+import { deliveryServices } from '../helpers/delivery.ts';
 
 /**
  * Live monitoring: the events of a run (a snapshot, then each change once, then the end) read from the
@@ -136,17 +135,7 @@ describeEachDatabase('run events', (t) => {
         after: { type: 'end', input: 'mail.sent' },
       },
     });
-    const config = loadConfig(
-      {
-        SMTP_URL: sink.url,
-        BATON_DATA_DIR: t.config.dataDir,
-        BATON_SECRET: 'a'.repeat(40),
-        BATON_PUBLIC_URL: 'https://t.example',
-      },
-      t.config.dataDir,
-    );
-    providers = createProviders({ ...config, databaseUrl: t.config.databaseUrl }, t.database);
-    signer = new TokenSigner(loadKeyring({ ...config, databaseUrl: t.config.databaseUrl }));
+    ({ providers, signer } = deliveryServices(t, sink.url));
   });
   afterAll(async () => {
     await providers.close();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCampaign } from '../../src/campaigns/store.ts';
 import { campaignReport } from '../../src/reporting/report.ts';
 import { createProviders, type ChannelProviders } from '../../src/channels/providers/registry.ts';
-import { loadConfig, type BatonConfig } from '../../src/config.ts';
+import { type BatonConfig } from '../../src/config.ts';
 import { LedgerComposer } from '../../src/delivery/composer.ts';
 import { Sender } from '../../src/delivery/sender.ts';
 import { Engine } from '../../src/engine/engine.ts';
@@ -19,6 +19,7 @@ import { describeEachDatabase, type TestDatabase } from '../helpers/databases.ts
 import { loadDataset } from '../helpers/expressions.ts';
 import { startApi } from '../helpers/http.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { deliveryConfig } from '../helpers/delivery.ts';
 
 /**
  * The tracking endpoints over real HTTP: the pixel, the click redirect and the unsubscribe page, what
@@ -456,17 +457,10 @@ describeEachDatabase('tracking a live email end to end', (t) => {
         },
       });
     }
-    config = loadConfig(
-      {
-        SMTP_URL: sink.url,
-        BATON_DATA_DIR: t.config.dataDir,
-        BATON_SECRET: `2:${CURRENT}`,
-        BATON_SECRET_PREVIOUS: `1:${RETIRED}:${new Date(Date.now() - DAY).toISOString()}`,
-        BATON_PUBLIC_URL: 'https://t.example',
-        ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}),
-      },
-      t.config.dataDir,
-    );
+    config = deliveryConfig(t, sink.url, {
+      BATON_SECRET: `2:${CURRENT}`,
+      BATON_SECRET_PREVIOUS: `1:${RETIRED}:${new Date(Date.now() - DAY).toISOString()}`,
+    });
     providers = createProviders(config, t.database);
   });
   afterAll(async () => {

@@ -1,0 +1,40 @@
+import { createProviders, type ChannelProviders } from '../../src/channels/providers/registry.ts';
+import { loadConfig, type BatonConfig } from '../../src/config.ts';
+import { loadKeyring } from '../../src/tracking/keys.ts';
+import { TokenSigner } from '../../src/tracking/tokens.ts';
+import type { TestDatabase } from './databases.ts';
+
+/**
+ * The settings a sending test runs with: the test's database, email to `smtpUrl` (a test sink), a fixed
+ * signing secret and tracking links on https://t.example; `settings` adds or overrides variables.
+ */
+export function deliveryConfig(
+  t: TestDatabase,
+  smtpUrl: string,
+  settings: Record<string, string> = {},
+): BatonConfig {
+  return loadConfig(
+    {
+      SMTP_URL: smtpUrl,
+      BATON_DATA_DIR: t.config.dataDir,
+      BATON_SECRET: 'a'.repeat(40),
+      BATON_PUBLIC_URL: 'https://t.example',
+      ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}),
+      ...settings,
+    },
+    t.config.dataDir,
+  );
+}
+
+/** Those settings, with the providers and the token signer a LedgerComposer needs. */
+export function deliveryServices(
+  t: TestDatabase,
+  smtpUrl: string,
+): { config: BatonConfig; providers: ChannelProviders; signer: TokenSigner } {
+  const config = deliveryConfig(t, smtpUrl);
+  return {
+    config,
+    providers: createProviders(config, t.database),
+    signer: new TokenSigner(loadKeyring(config)),
+  };
+}
