@@ -4,6 +4,7 @@ import path from 'node:path';
 import { domainToASCII } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { UserError, unreadableFile } from './errors.ts';
+import { VONAGE_SIGNATURE_METHODS, type VonageSignatureMethod } from './tracking/feedback/sms-callbacks.ts';
 
 /** Runtime configuration: environment variables, each also settable in `baton.config.yaml`. */
 export interface BatonConfig {
@@ -35,6 +36,11 @@ export interface BatonConfig {
    */
   secret: string | undefined;
   previousSecrets: string | undefined;
+  /**
+   * What a bounce mailbox's forwarder presents (`Authorization: Bearer …`) to post email reports to
+   * `/webhooks/smtp`; unset, that route refuses every post. A secret: never log it.
+   */
+  webhookSecret: string | undefined;
   /** pino's level; undefined: each process's own default (the server warns, a worker informs). */
   logLevel: LogLevel | undefined;
   /** Undefined: pretty on a terminal, JSON lines otherwise (src/operations/logger.ts). */
@@ -63,6 +69,9 @@ export interface ProviderSettings {
   smsAccount: string | undefined;
   smsToken: string | undefined;
   smsFrom: string | undefined;
+  /** Vonage's signature secret: its delivery receipts are accepted signed with it only. */
+  smsSignatureSecret: string | undefined;
+  smsSignatureMethod: VonageSignatureMethod;
   pushProvider: string;
   fcmServiceAccount: string | undefined;
   fcmUrl: string | undefined;
@@ -107,6 +116,7 @@ const KEYS = [
   'BATON_SEND_LEASE_SECONDS',
   'BATON_SECRET',
   'BATON_SECRET_PREVIOUS',
+  'BATON_WEBHOOK_SECRET',
   'BATON_OUTBOX_PORT',
   'LOG_LEVEL',
   'LOG_FORMAT',
@@ -125,6 +135,8 @@ const KEYS = [
   'SMS_ACCOUNT',
   'SMS_TOKEN',
   'SMS_FROM',
+  'SMS_SIGNATURE_SECRET',
+  'SMS_SIGNATURE_METHOD',
   'PUSH_PROVIDER',
   'FCM_SERVICE_ACCOUNT',
   'FCM_URL',
@@ -211,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sendLeaseMs: wholeNumber('BATON_SEND_LEASE_SECONDS', 120, 1, 86_400) * 1000,
     secret: get('BATON_SECRET'),
     previousSecrets: get('BATON_SECRET_PREVIOUS'),
+    webhookSecret: get('BATON_WEBHOOK_SECRET'),
     outboxPort: wholeNumber('BATON_OUTBOX_PORT', DEFAULT_OUTBOX_PORT, 1, 65535),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS),
     logFormat: oneOf('LOG_FORMAT', LOG_FORMATS),
@@ -235,6 +248,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       smsAccount: get('SMS_ACCOUNT'),
       smsToken: get('SMS_TOKEN'),
       smsFrom: get('SMS_FROM'),
+      smsSignatureSecret: get('SMS_SIGNATURE_SECRET'),
+      smsSignatureMethod: oneOf('SMS_SIGNATURE_METHOD', VONAGE_SIGNATURE_METHODS) ?? 'md5hash',
       pushProvider: get('PUSH_PROVIDER') ?? 'simulator',
       fcmServiceAccount: filePath('FCM_SERVICE_ACCOUNT'),
       fcmUrl: get('FCM_URL'),

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { audiencesCommand } from './commands/audiences.ts';
 import { demoCommand } from './commands/demo.ts';
+import { feedbackCommand } from './commands/feedback.ts';
 import { filesCommand } from './commands/files.ts';
 import { importCommand } from './commands/import.ts';
 import { lifecycleCommands } from './commands/lifecycle.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   filesCommand(program);
   audiencesCommand(program);
   reportCommand(program);
+  feedbackCommand(program);
   return program;
 }
 

@@ -27,6 +27,7 @@ import { runMonitorRoutes } from './routes/run-events.ts';
 import { runRoutes } from './routes/runs.ts';
 import { schemaRoutes } from './routes/schema.ts';
 import { tableRoutes } from './routes/tables.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 /** Uploads larger than this are refused (the reference product allows 100 MB; we allow more). */
 export const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
@@ -104,6 +105,14 @@ export async function buildApp(
     trackingRoutes(app, database, {
       signer,
       onError: (error) => app.log.error({ error }, 'writing tracking events failed'),
+    });
+  }
+  // Provider feedback: with the providers' settings, which hold the secrets requests are checked with.
+  if (config.providers && config.publicUrl !== undefined) {
+    webhookRoutes(app, database, {
+      publicUrl: config.publicUrl,
+      webhookSecret: config.webhookSecret,
+      providers: config.providers,
     });
   }
   return app;

@@ -4,6 +4,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { Database } from '../../db/database.ts';
 import { DEFAULT_OUTBOX_PORT } from '../../config.ts';
+import { readEmailReport, ReportFormatError } from '../../tracking/feedback/email-reports.ts';
+import { recordFeedback } from '../../tracking/feedback/recorder.ts';
 import { recordOutboxMessage } from './store.ts';
 
 /**
@@ -37,7 +39,29 @@ export function headerRecord(parsed: ParsedMail): Record<string, string | string
   return headers;
 }
 
+/**
+ * A bounce or abuse report reaching the outbox is recorded as provider feedback (src/tracking/feedback/),
+ * as one reaching a production bounce mailbox would be: the dev outbox doubles as the demo's bounce
+ * mailbox. Recorded before the report is stored, so a failure leaves nothing stored and the retry whole.
+ */
+async function recordReport(database: Database, raw: Buffer): Promise<void> {
+  let reading;
+  try {
+    reading = readEmailReport(raw);
+  } catch (error) {
+    // A report Baton cannot read is kept in the outbox like any mail, for a person to look at.
+    if (error instanceof ReportFormatError) return;
+    throw error;
+  }
+  if (!reading) return;
+  const outcome = await recordFeedback(database, reading);
+  if (outcome.early > 0) {
+    throw new Error('the report is about a message whose send is still being recorded');
+  }
+}
+
 async function store(database: Database, raw: Buffer, envelope: { from: string; to: string[] }) {
+  await recordReport(database, raw);
   const parsed = await simpleParser(raw);
   const messageId = parsed.messageId?.replace(/^<|>$/g, '') ?? null;
   for (const recipient of envelope.to) {

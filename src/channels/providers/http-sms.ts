@@ -21,6 +21,11 @@ export interface HttpSmsOptions {
   /** The sender when the message names none (a number, a short code or an alphanumeric id). */
   from: string;
   timeoutMs?: number;
+  /**
+   * Twilio: where it posts each message's status changes (`<public URL>/webhooks/<name>`); the ledger id
+   * is added as `?message=`. Vonage sends its receipts to the account's webhook instead.
+   */
+  statusCallbackUrl?: string;
 }
 
 const DEFAULT_BASE_URL: Record<SmsFormat, string> = {
@@ -29,7 +34,7 @@ const DEFAULT_BASE_URL: Record<SmsFormat, string> = {
 };
 
 /** Twilio error codes that say the number itself cannot receive SMS (invalid, landline, not a phone). */
-const TWILIO_BAD_NUMBER = new Set([21211, 21214, 21217, 21401, 21407, 21614]);
+export const TWILIO_BAD_NUMBER = new Set([21211, 21214, 21217, 21401, 21407, 21614]);
 
 /** Vonage statuses: throttled, bad credentials, internal error, account barred or out of quota. */
 const VONAGE_TRANSIENT = new Set(['1', '4', '5', '8', '9']);
@@ -48,7 +53,16 @@ function twilioRequest(options: HttpSmsOptions, base: string, message: OutgoingS
         'content-type': 'application/x-www-form-urlencoded',
         'I-Twilio-Idempotency-Token': key,
       },
-      body: new URLSearchParams({ To: message.to, From: message.from ?? options.from, Body: message.text }),
+      body: new URLSearchParams({
+        To: message.to,
+        From: message.from ?? options.from,
+        Body: message.text,
+        ...(options.statusCallbackUrl
+          ? {
+              StatusCallback: `${options.statusCallbackUrl}?message=${encodeURIComponent(message.messageId)}`,
+            }
+          : {}),
+      }),
     },
   };
 }

@@ -30,7 +30,8 @@ export interface ProviderDescription {
   problem?: string;
 }
 
-type ProviderConfig = Pick<BatonConfig, 'databaseUrl' | 'outboxPort' | 'providers'>;
+type ProviderConfig = Pick<BatonConfig, 'databaseUrl' | 'outboxPort' | 'providers'> &
+  Partial<Pick<BatonConfig, 'publicUrl'>>;
 
 interface Entry {
   description: ProviderDescription;
@@ -120,7 +121,12 @@ function emailEntries(config: ProviderConfig): Entry[] {
   return [smtp, simulatorEntry('email', false)];
 }
 
-function smsEntries(settings: ProviderSettings): Entry[] {
+/** Where a provider posts its receipts (src/server/routes/webhooks.ts). */
+export function webhookUrl(publicUrl: string, provider: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/webhooks/${provider}`;
+}
+
+function smsEntries(settings: ProviderSettings, publicUrl: string | undefined): Entry[] {
   const chosen = settings.smsProvider;
   if (!(SMS_PROVIDERS as readonly string[]).includes(chosen)) {
     throw new UserError(`SMS_PROVIDER must be one of ${SMS_PROVIDERS.join(', ')}, not "${chosen}".`);
@@ -152,6 +158,7 @@ function smsEntries(settings: ProviderSettings): Entry[] {
         account: values.smsAccount,
         token: values.smsToken,
         from: values.smsFrom,
+        statusCallbackUrl: publicUrl === undefined ? undefined : webhookUrl(publicUrl, format),
       }),
   };
   return [entry, simulatorEntry('sms', false)];
@@ -266,7 +273,11 @@ function pushEntries(settings: ProviderSettings): Entry[] {
 }
 
 function plan(config: ProviderConfig): Entry[] {
-  return [...emailEntries(config), ...smsEntries(config.providers), ...pushEntries(config.providers)];
+  return [
+    ...emailEntries(config),
+    ...smsEntries(config.providers, config.publicUrl),
+    ...pushEntries(config.providers),
+  ];
 }
 
 /** What each channel would send with, for a settings or health view: names and targets, no secrets. */

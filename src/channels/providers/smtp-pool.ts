@@ -28,6 +28,11 @@ export interface SmtpPoolOptions {
 export interface SmtpEnvelope {
   from: string;
   to: string[];
+  /**
+   * DSN parameters (RFC 3461), sent to servers that offer the extension: `envid` comes back in a bounce
+   * report's Original-Envelope-Id, and `ret: 'HDRS'` asks reports to return the headers, not the message.
+   */
+  dsn?: { envid: string; ret: 'HDRS' };
 }
 
 /** An idle connection is ended after this long, rather than held open on a server that limits them. */

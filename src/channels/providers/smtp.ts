@@ -3,6 +3,7 @@ import DKIM from 'nodemailer/lib/dkim/index.js';
 import type { DkimSettings } from '../../config.ts';
 import { UserError } from '../../errors.ts';
 import { buildMime, MimeError, type BuiltMime } from '../render/mime.ts';
+import { addressVerdict, enhancedStatus } from '../smtp-status.ts';
 import type { Provider, SendResult } from '../types.ts';
 import { SmtpPool } from './smtp-pool.ts';
 
@@ -72,24 +73,12 @@ function queueId(response: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-/**
- * How a 5xx reply bears on the recipient's address. The enhanced status code (RFC 3463), when the server
- * gives one, says more than the basic code: 5.1.x is a bad destination address (except 5.1.7 / 5.1.8,
- * which are about the sender), 5.2.x a mailbox that cannot take mail now (full, disabled), and the rest
- * (5.3 system, 5.4 routing, 5.5 protocol, 5.6 content, 5.7 policy) refuses this message, not the address.
- */
+/** How a 5xx reply bears on the recipient's address: its enhanced status code says most (smtp-status.ts). */
 function bounceOf(error: SmtpError, code: number): 'hard' | 'soft' | null {
   // A refused sender says nothing about the recipient.
   if (error.command === 'MAIL FROM') return null;
-  const enhanced = /^\d{3}[ -]([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(error.response ?? '');
-  if (enhanced) {
-    const subject = Number(enhanced[2]);
-    const detail = Number(enhanced[3]);
-    if (subject === 1) return detail === 7 || detail === 8 ? null : 'hard';
-    // 5.2.3 is a message too long for the mailbox: the message is at fault, not the address.
-    if (subject === 2) return detail === 3 ? null : 'soft';
-    return null;
-  }
+  const enhanced = enhancedStatus((error.response ?? '').replace(/^\d{3}[ -]/, ''));
+  if (enhanced) return addressVerdict(enhanced.subject, enhanced.detail);
   if (code === 550 || code === 551 || code === 553) return 'hard';
   if (code === 552) return 'soft';
   return null;
@@ -150,7 +139,9 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider<'emai
         // Signed before a connection is taken, so that no connection waits on the signature and none is
         // handed a stream that could fail halfway through DATA.
         const raw = signer ? await buffer(signer.sign(built.raw)) : built.raw;
-        const response = await pool.send(built.envelope, raw);
+        // The ledger's id rides in the envelope too, for reports that do not return the Message-ID.
+        const envelope = { ...built.envelope, dsn: { envid: message.messageId, ret: 'HDRS' as const } };
+        const response = await pool.send(envelope, raw);
         return { status: 'accepted', providerMessageId: queueId(response) ?? built.messageId };
       } catch (error) {
         return classify(error as SmtpError);
