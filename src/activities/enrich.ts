@@ -8,6 +8,7 @@ import { AGGREGATE_DEFS, AGGREGATES } from '../rules/expression/functions/aggreg
 import { expressionSql, orderKeySql } from '../rules/expression/to-sql.ts';
 import { aggregateSubquery, ruleSql } from '../rules/rule-sql.ts';
 import { Scope, type FieldRef } from '../rules/scope.ts';
+import { asWritten } from '../rules/system-links.ts';
 import type { ValueType } from '../rules/values.ts';
 import type { ColumnType, TableDef, WorkspaceSchema } from '../schema/types.ts';
 import {
@@ -242,8 +243,10 @@ export const enrich = defineActivity({
       });
     }
     for (const collection of config.collections) {
-      const ref = rules.collection(collection.link.split('.'));
-      if (typeof ref === 'string') throw new Error(ref);
+      const found = rules.collection(collection.link.split('.'));
+      if (typeof found === 'string') throw new Error(found);
+      // Events count human ones only, unless the collection's filter names `human` (as in rules).
+      const ref = asWritten(found, collection.filter);
       const where =
         collection.filter === undefined
           ? undefined

@@ -13,8 +13,8 @@ import {
   type Operator,
 } from './operators.ts';
 import type { CheckedRule, Operand, RuleParameters } from './rule.ts';
-import { Scope, type CollectionRef } from './scope.ts';
-import { mentionsHuman } from './system-links.ts';
+import { Scope } from './scope.ts';
+import { asWritten } from './system-links.ts';
 import { comparisonType, MAX_DATETIME, MIN_DATETIME, type Value, type ValueType } from './values.ts';
 
 /**
@@ -415,11 +415,6 @@ class RuleChecker {
     }
     return { kind: 'value', value: literal.value, type };
   }
-}
-
-/** A collection as the rule uses it: a `where` that names `human` replaces the human-only default. */
-function asWritten(collection: CollectionRef, where: unknown): CollectionRef {
-  return collection.implicit && mentionsHuman(where) ? { ...collection, implicit: undefined } : collection;
 }
 
 /** An operand as the comparison type: expressions are widened by the expression compiler, the rest here. */

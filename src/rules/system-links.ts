@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { DatabaseKind } from '../db/dialect.ts';
 import { EVENTS_TABLE, RECIPIENT } from '../schema/system-tables.ts';
 import type { ColumnDef, TableDef } from '../schema/types.ts';
+import type { CollectionRef } from './scope.ts';
 import type { Value } from './values.ts';
 
 /**
@@ -29,6 +30,11 @@ export function mentionsHuman(raw: unknown): boolean {
     if (key === 'expr') return typeof value === 'string' && /\bhuman\b/.test(value);
     return mentionsHuman(value);
   });
+}
+
+/** A collection as a rule uses it: a `where` that names `human` replaces the human-only default. */
+export function asWritten(collection: CollectionRef, where: unknown): CollectionRef {
+  return collection.implicit && mentionsHuman(where) ? { ...collection, implicit: undefined } : collection;
 }
 
 /**

@@ -451,6 +451,50 @@ describeEachDatabase('retargeting through the system links', (t) => {
     expect(await of('feedback')).toEqual([2, 4]);
   });
 
+  it('enriches with event aggregates and lines: human events by default, all when the filter names human', async () => {
+    const clicks = { field: 'type', op: 'eq', value: 'click' };
+    const { rows } = await runCampaign(t, 'click-counts', {
+      people: {
+        type: 'build-audience',
+        dimension: 'people',
+        rule: { field: 'id', op: 'in', value: [1, 2, 9] },
+      },
+      counted: {
+        type: 'enrich',
+        input: 'people',
+        collections: [
+          {
+            name: 'human',
+            link: 'events',
+            filter: clicks,
+            aggregates: [{ name: 'human_clicks', fn: 'count' }],
+          },
+          {
+            name: 'every',
+            link: 'events',
+            filter: { and: [clicks, { field: 'human', op: 'in', value: [true, false] }] },
+            aggregates: [{ name: 'all_clicks', fn: 'count' }],
+            lines: 2,
+            columns: ['human'],
+            sort: [{ field: 'human', order: 'asc' }],
+          },
+        ],
+      },
+    });
+    const counted = (await rows('counted')).map((r) => [
+      r.id,
+      Number(r.human_clicks),
+      Number(r.all_clicks),
+      r.every_1_human === null ? null : Boolean(r.every_1_human),
+    ]);
+    // 1: a human and a machine click; 2: a scanner's click only; 9: two human clicks.
+    expect(counted).toEqual([
+      [1, 1, 2, false],
+      [2, 0, 1, false],
+      [9, 2, 2, true],
+    ]);
+  });
+
   it("reads @this as the run's own campaign in a campaign run", async () => {
     // The campaign is `autumn`: its unsubscribers, without naming it.
     const { ids: of } = await runCampaign(t, 'autumn', {
