@@ -92,6 +92,23 @@ describe('HTTP SMS providers against a local API', () => {
       });
     });
 
+    it('asks for status callbacks at the webhook, naming the ledger message', async () => {
+      api.answer({ status: 201, json: { sid: 'SM0003' } });
+      const twilio = createHttpSmsProvider({
+        format: 'twilio',
+        baseUrl: api.url,
+        account: 'AC123',
+        token: 'tok-secret',
+        from: '+15005550006',
+        statusCallbackUrl: 'https://baton.example/webhooks/twilio',
+      });
+      const message = sms();
+      await twilio.send(message, { idempotencyKey: 'key-3' });
+      expect(new URLSearchParams(api.requests[0]?.body).get('StatusCallback')).toBe(
+        `https://baton.example/webhooks/twilio?message=${message.messageId}`,
+      );
+    });
+
     it('uses the message sender when it names one', async () => {
       api.answer({ status: 201, json: { sid: 'SM0002' } });
       await provider().send(sms({ from: 'BATON' }), { idempotencyKey: 'key-2' });

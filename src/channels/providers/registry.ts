@@ -149,6 +149,8 @@ function smsEntries(settings: ProviderSettings, publicUrl: string | undefined): 
         url: baseUrl ?? (format === 'twilio' ? 'https://api.twilio.com' : 'https://rest.nexmo.com'),
         account: hint(values.smsAccount),
         from: values.smsFrom,
+        // Where delivery receipts must reach: Vonage's dashboard needs it; Twilio is told per message.
+        ...(publicUrl === undefined ? {} : { receipts: webhookUrl(publicUrl, format) }),
       },
     },
     build: () =>
