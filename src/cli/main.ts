@@ -4,6 +4,7 @@ import { demoCommand } from './commands/demo.ts';
 import { feedbackCommand } from './commands/feedback.ts';
 import { filesCommand } from './commands/files.ts';
 import { importCommand } from './commands/import.ts';
+import { ledgerCommands } from './commands/ledger.ts';
 import { lifecycleCommands } from './commands/lifecycle.ts';
 import { campaignCommands } from './commands/campaigns.ts';
 import { reportCommand } from './commands/report.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   audiencesCommand(program);
   reportCommand(program);
   feedbackCommand(program);
+  ledgerCommands(program);
   return program;
 }
 

@@ -236,7 +236,7 @@ export interface BatonTables {
     address: string | null;
     /** The recipient's place in the send (the window and fairness follow it). */
     position: number;
-    /** queued | excluded | sending | sent | failed | bounced | uncertain */
+    /** queued | excluded | sending | sent | delivered | failed | bounced | uncertain */
     status: string;
     /** Why excluded, failed or bounced (a reason code or the provider's words). */
     reason: string | null;

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { containsText } from '../db/text-search.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { requireSchema } from '../schema/store.ts';
 import { keyedTableRows, transitionDimension, workingTableRef, type ExtraColumn } from './working-tables.ts';
@@ -140,10 +140,7 @@ export async function runLogs(
     .where('level', 'in', levels);
   if (filter.activity !== undefined) query = query.where('activity', '=', filter.activity);
   if (filter.after !== undefined) query = query.where('id', '>', filter.after);
-  if (filter.text !== undefined) {
-    const pattern = `%${filter.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    query = query.where(sql`lower(${sql.ref('message')})`, 'like', sql`${pattern} ESCAPE '\\'`);
-  }
+  if (filter.text !== undefined) query = query.where(containsText('message', filter.text));
   const rows = await query
     .orderBy('id')
     .limit(filter.limit ?? 1000)

@@ -19,6 +19,7 @@ import { campaignRoutes } from './routes/campaigns.ts';
 import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { ledgerRoutes } from './routes/ledger.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { outboxRoutes } from './routes/outbox.ts';
 import { reportRoutes } from './routes/reports.ts';
@@ -98,6 +99,7 @@ export async function buildApp(
   tableRoutes(app, database, path.join(config.dataDir, 'uploads'));
   fileRoutes(app, filesFolder(config.dataDir));
   outboxRoutes(app, database);
+  ledgerRoutes(app, database);
   reportRoutes(app, database);
   // Opens, clicks and unsubscribes: with the full configuration, which names the keys links are signed with.
   const signer = trackingSigner(config, database);

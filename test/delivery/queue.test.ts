@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
+import { releaseAddress } from '../../src/delivery/address-lists.ts';
 import { messageId } from '../../src/delivery/message-id.ts';
 import { previewQueue, queueMessages, type QueueRequest } from '../../src/delivery/queue.ts';
 import { createWorkingTable, type WorkingTable } from '../../src/engine/working-tables.ts';
@@ -187,5 +188,20 @@ describeEachDatabase('the ledger: queueing and exclusions', (t) => {
     expect(rows.filter(([, , reason]) => reason === 'malformed-address').map(([r]) => r)).toEqual(['4']);
     expect(rows.filter(([, , reason]) => reason === 'duplicate-address').map(([r]) => r)).toEqual(['9']);
     expect(rows.filter(([, , reason]) => reason === 'no-address').map(([r]) => r)).toEqual(['2', '3']);
+  });
+
+  it('queues an address again once it is released from the quarantine or the unsubscriptions', async () => {
+    // Released as a person types it: the lists compare normalised addresses.
+    await releaseAddress(t.database, 'quarantine', 'email', ' Bounced@X.io ');
+    await releaseAddress(t.database, 'unsubscriptions', 'email', 'UNSUB@x.io');
+    await expect(releaseAddress(t.database, 'quarantine', 'email', 'bounced@x.io')).rejects.toThrow(
+      'bounced@x.io is not in the quarantine of email.',
+    );
+    await queueMessages(t.database, request({ activity: 'again', capacity: 100 }));
+    const rows = await statuses('run-1', 'again');
+    expect(rows.filter(([r]) => r === '6' || r === '7')).toEqual([
+      ['6', 'queued', null],
+      ['7', 'queued', null],
+    ]);
   });
 });

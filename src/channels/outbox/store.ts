@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { containsText } from '../../db/text-search.ts';
 import type { BatonTables } from '../../db/tables.ts';
 import { NotFoundError } from '../../errors.ts';
 import type { SendingChannel } from '../types.ts';
@@ -91,21 +92,16 @@ export async function recordOutboxMessage(database: Database, message: NewOutbox
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
-/** `%`, `_` and the escape character itself match literally in a search. */
-function likePattern(search: string): string {
-  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 function filters(query: Omit<OutboxQuery, 'limit' | 'offset'>) {
   return (eb: ExpressionBuilder<BatonTables, 'outbox_messages'>): Expression<SqlBool> => {
     const conditions: Expression<SqlBool>[] = [];
     if (query.channel) conditions.push(eb('channel', '=', query.channel));
     if (query.search) {
-      const pattern = likePattern(query.search);
+      const search = query.search;
       conditions.push(
         eb.or(
-          (['recipient', 'sender', 'subject', 'message_id', 'text'] as const).map(
-            (column) => sql<SqlBool>`lower(${sql.ref(column)}) LIKE ${pattern} ESCAPE '\\'`,
+          (['recipient', 'sender', 'subject', 'message_id', 'text'] as const).map((column) =>
+            containsText(column, search),
           ),
         ),
       );
