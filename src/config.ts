@@ -62,6 +62,8 @@ export interface ProviderSettings {
   smtpMaxMessages: number;
   /** DKIM signing of email (SMTP_DKIM_*), when configured. */
   smtpDkim: DkimSettings | undefined;
+  /** The envelope sender bounce reports go to; unset, each message's From address. */
+  smtpBounceAddress: string | undefined;
   /** Messages per second each channel's provider takes, all senders of all processes together; 0: none. */
   rates: { email: number; sms: number; push: number };
   smsProvider: string;
@@ -127,6 +129,7 @@ const KEYS = [
   'SMTP_DKIM_SELECTOR',
   'SMTP_DKIM_PRIVATE_KEY',
   'SMTP_DKIM_PRIVATE_KEY_FILE',
+  'SMTP_BOUNCE_ADDRESS',
   'EMAIL_RATE',
   'SMS_RATE',
   'PUSH_RATE',
@@ -237,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         get('SMTP_DKIM_PRIVATE_KEY'),
         filePath('SMTP_DKIM_PRIVATE_KEY_FILE'),
       ),
+      smtpBounceAddress: bounceAddress(get('SMTP_BOUNCE_ADDRESS')),
       // Messages per second each channel's provider takes, all senders together (0: no limit).
       rates: {
         email: wholeNumber('EMAIL_RATE', 0, 0, 1_000_000),
@@ -263,6 +267,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       vapidSubject: get('VAPID_SUBJECT'),
     },
   };
+}
+
+/** A bare address (`bounces@example.com`): what MAIL FROM takes, no display name or brackets. */
+function bounceAddress(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[^\s@<>"]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/.test(value)) {
+    throw new UserError(
+      `SMTP_BOUNCE_ADDRESS must be a bare email address such as bounces@example.com, not "${value}".`,
+    );
+  }
+  return value;
 }
 
 const DKIM_KEY = 'SMTP_DKIM_PRIVATE_KEY (or SMTP_DKIM_PRIVATE_KEY_FILE)';

@@ -5,6 +5,7 @@ import { buffer } from 'node:stream/consumers';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { createSmtpProvider } from '../../src/channels/providers/smtp.ts';
 import type { OutgoingEmail, Provider } from '../../src/channels/types.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
@@ -59,6 +60,8 @@ describe('SMTP provider against a fault-injecting sink', () => {
     const got = sink.received().find((m) => m.messageId === `<${message.messageId}@baton.example>`);
     expect(got).toBeDefined();
     expect(got?.envelope).toEqual({ from: 'news@baton.example', to: ['ada@example.test'] });
+    // The ledger id rides in the envelope too, for bounce reports that return no headers.
+    expect(got?.dsn).toMatchObject({ envid: message.messageId, ret: 'HDRS' });
     expect(got?.subject).toBe(message.subject);
     expect(got?.html).toBe(message.html);
     expect(got?.text?.trim()).toBe(message.text);
@@ -192,6 +195,25 @@ describe('SMTP provider against a fault-injecting sink', () => {
     const body = raw.indexOf('\r\n\r\n');
     expect(await verdict(raw.slice(0, body) + raw.slice(body).replace('Hello', 'Hullo'))).toEqual(['fail']);
     expect(await verdict(raw.replace(`Subject: ${message.subject}`, 'Subject: Changed'))).toEqual(['fail']);
+  });
+
+  it('sends from the bounce address in the envelope when one is set, the From header unchanged', async () => {
+    const bouncing = createSmtpProvider({ url: sink.url, bounceAddress: 'bounces@mail.baton.example' });
+    const message = email('eve@example.test');
+    try {
+      expect((await send(bouncing, message)).status).toBe('accepted');
+    } finally {
+      await bouncing.close();
+    }
+    const got = sink.received().find((m) => m.messageId === `<${message.messageId}@baton.example>`);
+    expect(got?.envelope.from).toBe('bounces@mail.baton.example');
+    expect(got?.raw).toMatch(/^From: .*news@baton\.example/m);
+    expect(() => loadConfig({ SMTP_BOUNCE_ADDRESS: 'Bounces <b@x.example>' }, '/tmp')).toThrow(
+      'SMTP_BOUNCE_ADDRESS must be a bare email address such as bounces@example.com, not "Bounces <b@x.example>".',
+    );
+    expect(loadConfig({ SMTP_BOUNCE_ADDRESS: 'b@x.example' }, '/tmp').providers.smtpBounceAddress).toBe(
+      'b@x.example',
+    );
   });
 
   it('refuses a malformed SMTP_URL without repeating it', () => {

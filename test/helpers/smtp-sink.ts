@@ -19,6 +19,8 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
  */
 export interface SinkMessage {
   envelope: { from: string; to: string[] };
+  /** The DSN parameters of MAIL FROM (RFC 3461), which the sink offers and smtp-server keeps. */
+  dsn: { envid: string | null; ret: string | null } | undefined;
   /** The Message-ID header as sent, with its angle brackets. */
   messageId: string | undefined;
   subject: string | undefined;
@@ -64,6 +66,8 @@ export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> 
   const server: SMTPServer = new SMTPServer({
     logger: false,
     disabledCommands: ['STARTTLS', 'AUTH'],
+    // Offers DSN (RFC 3461) as Postfix and most MTAs do; smtp-server hides it unless told.
+    hideDSN: false,
     // Connections a test left open are cut soon after close() rather than after smtp-server's 30 s.
     closeTimeout: 500,
     onConnect(session, callback) {
@@ -112,6 +116,7 @@ export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> 
               from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
               to,
             },
+            dsn: (session.envelope as { dsn?: { envid: string | null; ret: string | null } }).dsn,
             messageId: parsed.headers.get('message-id') as string | undefined,
             subject: parsed.subject,
             headers: parsed.headers,

@@ -81,8 +81,12 @@ function emailEntries(config: ProviderConfig): Entry[] {
   const { providers } = config;
   const pool = { maxConnections: providers.smtpMaxConnections, maxMessages: providers.smtpMaxMessages };
   const dkim = providers.smtpDkim;
-  // Where receivers look the public key up: the private key itself is never shown.
-  const signing: Record<string, string> = dkim ? { dkim: `${dkim.selector}._domainkey.${dkim.domain}` } : {};
+  const bounceAddress = providers.smtpBounceAddress;
+  // Where receivers look the DKIM key up (never the private key itself), and where bounces go.
+  const sending: Record<string, string> = {
+    ...(dkim ? { dkim: `${dkim.selector}._domainkey.${dkim.domain}` } : {}),
+    ...(bounceAddress ? { bounces: bounceAddress } : {}),
+  };
   let smtp: Entry;
   if (providers.smtpUrl !== undefined) {
     const url = providers.smtpUrl;
@@ -92,9 +96,9 @@ function emailEntries(config: ProviderConfig): Entry[] {
         name: 'smtp',
         kind: 'smtp',
         default: true,
-        settings: { server: describeSmtpUrl(url), ...pool, ...signing },
+        settings: { server: describeSmtpUrl(url), ...pool, ...sending },
       },
-      build: () => createSmtpProvider({ url, ...pool, dkim }),
+      build: () => createSmtpProvider({ url, ...pool, dkim, bounceAddress }),
     };
   } else if (config.databaseUrl === undefined) {
     const url = `smtp://127.0.0.1:${config.outboxPort}`;
@@ -104,9 +108,9 @@ function emailEntries(config: ProviderConfig): Entry[] {
         name: 'smtp',
         kind: 'dev-outbox',
         default: true,
-        settings: { server: url, ...pool, ...signing },
+        settings: { server: url, ...pool, ...sending },
       },
-      build: () => createSmtpProvider({ url, ...pool, dkim }),
+      build: () => createSmtpProvider({ url, ...pool, dkim, bounceAddress }),
     };
   } else {
     const problem =

@@ -27,6 +27,11 @@ export interface SmtpProviderOptions {
   socketTimeoutMs?: number;
   /** Signs every message (RFC 6376, rsa-sha256, relaxed/relaxed). */
   dkim?: DkimSettings;
+  /**
+   * The envelope sender (MAIL FROM, the Return-Path): where receiving servers send bounce reports. By
+   * default the message's From address; a mailbox piped to Baton (docs/tracking.md) reads them.
+   */
+  bounceAddress?: string;
 }
 
 /** What nodemailer's SMTPConnection attaches to its errors. */
@@ -140,7 +145,11 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider<'emai
         // handed a stream that could fail halfway through DATA.
         const raw = signer ? await buffer(signer.sign(built.raw)) : built.raw;
         // The ledger's id rides in the envelope too, for reports that do not return the Message-ID.
-        const envelope = { ...built.envelope, dsn: { envid: message.messageId, ret: 'HDRS' as const } };
+        const envelope = {
+          from: options.bounceAddress ?? built.envelope.from,
+          to: built.envelope.to,
+          dsn: { envid: message.messageId, ret: 'HDRS' as const },
+        };
         const response = await pool.send(envelope, raw);
         return { status: 'accepted', providerMessageId: queueId(response) ?? built.messageId };
       } catch (error) {
