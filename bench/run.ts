@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run: (args: string[]) => Promise<v
   scale: () => import('./scale.ts'),
   report: () => import('./report.ts'),
   tracking: () => import('./tracking.ts'),
+  feedback: () => import('./feedback.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
