@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { inWriteTransaction } from '../db/write-transaction.ts';
 import type { BatonTables } from '../db/tables.ts';
 import {
   createKeyedTable,
@@ -78,24 +79,6 @@ function refuseOtherOwner(row: AudienceRow | undefined, name: string, owner: Aud
       'name is unique across campaigns. Choose another name, or delete that audience ' +
       `(baton audiences delete ${name}) to reuse it.`,
   );
-}
-
-/** Runs `work` in a write transaction on one connection (SQLite: BEGIN IMMEDIATE, see SqlDialect.beginWrite). */
-function inWriteTransaction<T>(
-  database: Database,
-  work: (db: Kysely<BatonTables>) => Promise<T>,
-): Promise<T> {
-  return database.db.connection().execute(async (db) => {
-    await database.dialect.beginWrite().execute(db);
-    try {
-      const result = await work(db);
-      await sql`COMMIT`.execute(db);
-      return result;
-    } catch (error) {
-      await sql`ROLLBACK`.execute(db);
-      throw error;
-    }
-  });
 }
 
 /**

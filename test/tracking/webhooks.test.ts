@@ -339,6 +339,23 @@ describeEachDatabase('provider feedback', (t) => {
       expect(await quarantined(t, 'sms', '+15550102')).toEqual({ reason: 'Twilio undelivered: error 30005' });
     });
 
+    it('records callbacks arriving together in one group, each answered with its own outcome', async () => {
+      const ids = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => insertMessage(t, { channel: 'sms', address: `+1555020${i}` })),
+      );
+      // Every receipt twice, all at once: one of each pair is a duplicate, whichever group it lands in.
+      const answers = await Promise.all(
+        [...ids, ...ids].map((id) => post(id, { MessageSid: `SM-${id}`, MessageStatus: 'delivered' })),
+      );
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+      const total = (key: 'recorded' | 'duplicates') => answers.reduce((n, a) => n + a.body[key], 0);
+      expect([total('recorded'), total('duplicates')]).toEqual([10, 10]);
+      for (const id of ids) {
+        expect(await ledger(t, id)).toMatchObject({ status: 'delivered' });
+        expect(await eventsOf(t, id)).toHaveLength(1);
+      }
+    });
+
     it('refuses forged, tampered and misaddressed callbacks', async () => {
       const id = await insertMessage(t, { channel: 'sms', address: '+15550199' });
       const fields = { MessageSid: 'SM3', MessageStatus: 'undelivered', ErrorCode: '30005' };

@@ -5,7 +5,7 @@ import type { Database } from '../../db/database.ts';
 import { UserError } from '../../errors.ts';
 import { readEmailReport, ReportFormatError } from '../../tracking/feedback/email-reports.ts';
 import type { FeedbackReading } from '../../tracking/feedback/feedback.ts';
-import { recordFeedback } from '../../tracking/feedback/recorder.ts';
+import { FeedbackGroups } from '../../tracking/feedback/recorder.ts';
 import {
   readTwilioCallback,
   readVonageReceipt,
@@ -51,8 +51,8 @@ function fields(query: unknown, body: unknown): Params {
   return params;
 }
 
-async function answer(database: Database, reply: FastifyReply, reading: FeedbackReading) {
-  const outcome = await recordFeedback(database, reading);
+async function answer(groups: FeedbackGroups, reply: FastifyReply, reading: FeedbackReading) {
+  const outcome = await groups.record(reading);
   if (outcome.early > 0) reply.status(503).header('retry-after', '30');
   return outcome;
 }
@@ -60,6 +60,7 @@ async function answer(database: Database, reply: FastifyReply, reading: Feedback
 export function webhookRoutes(app: FastifyInstance, database: Database, config: WebhookConfig): void {
   const { providers } = config;
   const base = config.publicUrl.replace(/\/+$/, '');
+  const groups = new FeedbackGroups(database);
   // A plugin scope, so that the parsers below serve the webhooks only.
   void app.register((scope, _options, done) => {
     scope.addContentTypeParser(
@@ -92,7 +93,7 @@ export function webhookRoutes(app: FastifyInstance, database: Database, config: 
           'This email is not a report: expected multipart/report with report-type delivery-status (RFC 3464) or feedback-report (RFC 5965).',
         );
       }
-      return answer(database, reply, reading);
+      return answer(groups, reply, reading);
     });
 
     scope.route({
@@ -118,7 +119,7 @@ export function webhookRoutes(app: FastifyInstance, database: Database, config: 
               { status: 403 },
             );
           }
-          return answer(database, reply, readTwilioCallback(posted, message));
+          return answer(groups, reply, readTwilioCallback(posted, message));
         }
         if (provider === 'vonage' && sms === 'vonage') {
           if (!providers.smsSignatureSecret) {
@@ -140,7 +141,7 @@ export function webhookRoutes(app: FastifyInstance, database: Database, config: 
               { status: 403 },
             );
           }
-          return answer(database, reply, readVonageReceipt(params));
+          return answer(groups, reply, readVonageReceipt(params));
         }
         const served = ['smtp', ...(sms === 'twilio' || sms === 'vonage' ? [sms] : [])];
         throw new UserError(
