@@ -4,6 +4,7 @@ import path from 'node:path';
 import { domainToASCII } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { UserError, unreadableFile } from './errors.ts';
+import { parsePop3Url } from './tracking/feedback/pop3-client.ts';
 import { VONAGE_SIGNATURE_METHODS, type VonageSignatureMethod } from './tracking/feedback/sms-callbacks.ts';
 
 /** Runtime configuration: environment variables, each also settable in `baton.config.yaml`. */
@@ -41,6 +42,9 @@ export interface BatonConfig {
    * `/webhooks/smtp`; unset, that route refuses every post. A secret: never log it.
    */
   webhookSecret: string | undefined;
+  /** A POP3 mailbox bounce reports are read from (`pop3s://user:pass@host`); it holds a password. */
+  bounceMailboxUrl: string | undefined;
+  bounceMailboxPollMs: number;
   /** pino's level; undefined: each process's own default (the server warns, a worker informs). */
   logLevel: LogLevel | undefined;
   /** Undefined: pretty on a terminal, JSON lines otherwise (src/operations/logger.ts). */
@@ -119,6 +123,8 @@ const KEYS = [
   'BATON_SECRET',
   'BATON_SECRET_PREVIOUS',
   'BATON_WEBHOOK_SECRET',
+  'BOUNCE_MAILBOX_URL',
+  'BOUNCE_MAILBOX_POLL_SECONDS',
   'BATON_OUTBOX_PORT',
   'LOG_LEVEL',
   'LOG_FORMAT',
@@ -227,6 +233,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     secret: get('BATON_SECRET'),
     previousSecrets: get('BATON_SECRET_PREVIOUS'),
     webhookSecret: get('BATON_WEBHOOK_SECRET'),
+    bounceMailboxUrl: checkedMailboxUrl(get('BOUNCE_MAILBOX_URL')),
+    bounceMailboxPollMs: wholeNumber('BOUNCE_MAILBOX_POLL_SECONDS', 60, 5, 86_400) * 1000,
     outboxPort: wholeNumber('BATON_OUTBOX_PORT', DEFAULT_OUTBOX_PORT, 1, 65535),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS),
     logFormat: oneOf('LOG_FORMAT', LOG_FORMATS),
@@ -267,6 +275,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       vapidSubject: get('VAPID_SUBJECT'),
     },
   };
+}
+
+/** The mailbox URL, refused at start when malformed (the error never repeats it: it holds a password). */
+function checkedMailboxUrl(value: string | undefined): string | undefined {
+  if (value !== undefined) parsePop3Url(value);
+  return value;
 }
 
 /** A bare address (`bounces@example.com`): what MAIL FROM takes, no display name or brackets. */

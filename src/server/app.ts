@@ -10,6 +10,7 @@ import { createProviders } from '../channels/providers/registry.ts';
 import type { ProofServices } from '../delivery/proofs.ts';
 import { loadKeyring } from '../tracking/keys.ts';
 import { TokenSigner } from '../tracking/tokens.ts';
+import { DEFAULT_MAILBOX_POLL_MS, startBounceMailbox } from '../tracking/feedback/bounce-mailbox.ts';
 import { trackingRoutes, trackingSigner } from '../tracking/routes.ts';
 import { filesFolder } from '../data/files-folder.ts';
 import { createLogger } from '../operations/logger.ts';
@@ -87,6 +88,16 @@ export async function buildApp(
     });
     scheduler.start(SCHEDULER_TICK_MS, (error) => app.log.error({ error }, 'scheduler tick failed'));
     app.addHook('onClose', () => scheduler.stop());
+    // Bounce reports waiting in a POP3 mailbox are read by the processes that run the scheduler.
+    const mailbox = startBounceMailbox(
+      database,
+      {
+        bounceMailboxUrl: config.bounceMailboxUrl,
+        bounceMailboxPollMs: config.bounceMailboxPollMs ?? DEFAULT_MAILBOX_POLL_MS,
+      },
+      app.log,
+    );
+    if (mailbox) app.addHook('onClose', () => mailbox.stop());
   }
   app.addHook('onClose', () => engine.close());
   // Proofs send through the providers and sign with the server's keys: only with the full configuration.

@@ -4,7 +4,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { Database } from '../../db/database.ts';
 import { DEFAULT_OUTBOX_PORT } from '../../config.ts';
-import { readEmailReport, ReportFormatError } from '../../tracking/feedback/email-reports.ts';
+import { readMailboxReport } from '../../tracking/feedback/email-reports.ts';
 import { recordFeedback } from '../../tracking/feedback/recorder.ts';
 import { recordOutboxMessage } from './store.ts';
 
@@ -45,14 +45,7 @@ export function headerRecord(parsed: ParsedMail): Record<string, string | string
  * mailbox. Recorded before the report is stored, so a failure leaves nothing stored and the retry whole.
  */
 async function recordReport(database: Database, raw: Buffer): Promise<void> {
-  let reading;
-  try {
-    reading = readEmailReport(raw);
-  } catch (error) {
-    // A report Baton cannot read is kept in the outbox like any mail, for a person to look at.
-    if (error instanceof ReportFormatError) return;
-    throw error;
-  }
+  const reading = readMailboxReport(raw);
   if (!reading) return;
   const outcome = await recordFeedback(database, reading);
   if (outcome.early > 0) {

@@ -12,6 +12,7 @@ import {
   type RegisteredProcess,
 } from '../../operations/process-registry.ts';
 import { SCHEDULER_TICK_MS, Scheduler } from '../../campaigns/scheduler.ts';
+import { startBounceMailbox, type BounceMailbox } from '../../tracking/feedback/bounce-mailbox.ts';
 import { systemClock } from '../../engine/clock.ts';
 
 /**
@@ -43,6 +44,7 @@ export function workerCommand(program: Command): void {
       const report = (what: string) => (error: unknown) => log.error({ error }, what);
       let registration: RegisteredProcess | undefined;
       let scheduler: Scheduler | undefined;
+      let mailbox: BounceMailbox | undefined;
       try {
         registration = await registerProcess(database, {
           kind: 'worker',
@@ -56,6 +58,7 @@ export function workerCommand(program: Command): void {
           onLeadership: (leader) => markSchedulerLeader(database, id, leader),
         });
         scheduler.start(SCHEDULER_TICK_MS, report('scheduler tick failed'));
+        mailbox = startBounceMailbox(database, config, log);
         log.info(
           { worker: registration.id, database: database.kind, runConcurrency: config.runConcurrency },
           'worker started: executing runs and sending messages',
@@ -63,6 +66,7 @@ export function workerCommand(program: Command): void {
         await runSendingLoop(database, config, stop.signal, report('sending failed'));
       } finally {
         await scheduler?.stop();
+        await mailbox?.stop();
         await registration?.close();
         await engine.close();
         await database.close();

@@ -125,3 +125,16 @@ export function readEmailReport(raw: string | Buffer): FeedbackReading | undefin
   else countIgnored(reading, `report-type ${reportType ?? 'missing'}`);
   return reading;
 }
+
+/**
+ * The feedback in a mail that reached a bounce mailbox (the dev outbox, a POP3 mailbox): undefined for mail
+ * that is no report, and for a report Baton cannot read — kept or discarded like any other mail there.
+ */
+export function readMailboxReport(raw: string | Buffer): FeedbackReading | undefined {
+  try {
+    return readEmailReport(raw);
+  } catch (error) {
+    if (error instanceof ReportFormatError) return undefined;
+    throw error;
+  }
+}
