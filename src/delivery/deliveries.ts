@@ -104,13 +104,14 @@ export async function deliver(
     await ctx.checkAgainAfter(DELIVERY_POLL_MS);
   const final = await ledgerCounts(ctx.database, ctx.run, ctx.activity);
   const keys = input.dimension.primaryKey;
+  // Sent is what went out (`sent_at`): a receipt or a late bounce may already have moved the status on.
   await ctx.output(
     'sent',
     input.dimension,
     sql`SELECT ${sql.join([...keys.map((k) => sql.ref(`w.${k}`)), ...extraColumns(input, 'w')])}
       FROM ${ctx.ref(input)} AS w
       WHERE EXISTS (SELECT 1 FROM messages m WHERE m.run_id = ${ctx.run} AND m.activity = ${ctx.activity}
-        AND m.recipient = ${recipientSql(keys, 'w')} AND m.status = 'sent')`,
+        AND m.recipient = ${recipientSql(keys, 'w')} AND m.sent_at IS NOT NULL)`,
     { columns: input.columns },
   );
   await ctx.log(

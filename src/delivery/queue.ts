@@ -104,9 +104,10 @@ function classified(database: Database, request: QueueRequest): RawBuilder<unkno
       ? sql`COALESCE(${sql.ref(`b.opted`)}, ${database.dialect.storedBoolean(false)}) = ${database.dialect.storedBoolean(false)}`
       : sql`1 = 0`;
   const cap = marketing ? request.frequencyCap : undefined;
+  // Messages that went out (`sent_at`), whatever feedback came back since: delivered or bounced later.
   const capped = cap
     ? sql`(SELECT count(*) FROM messages m WHERE m.channel = ${request.channel} AND m.recipient = b.recipient
-        AND m.status = 'sent' AND m.sent_at >= ${new Date(request.now - cap.days * 86_400_000).toISOString()}) >= ${cap.messages}`
+        AND m.sent_at >= ${new Date(request.now - cap.days * 86_400_000).toISOString()}) >= ${cap.messages}`
     : sql`1 = 0`;
   const reason = sql`CASE
     WHEN b.address IS NULL OR trim(b.address) = '' THEN 'no-address'

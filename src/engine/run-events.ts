@@ -23,8 +23,20 @@ import {
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The statuses a message can have in the ledger (src/db/tables.ts, `messages.status`). */
-const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'failed', 'bounced', 'excluded', 'uncertain'] as const;
+/**
+ * The statuses a message can have in the ledger (src/db/tables.ts, `messages.status`); `delivered` comes
+ * later, from the provider's receipt (src/tracking/feedback/).
+ */
+const MESSAGE_STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'failed',
+  'bounced',
+  'excluded',
+  'uncertain',
+] as const;
 type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** A run in one of these no longer changes by itself: its stream ends. */

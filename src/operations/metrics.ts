@@ -35,7 +35,16 @@ const TASK_STATES = [
   'failed',
   'skipped',
 ];
-const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'excluded', 'failed', 'bounced', 'uncertain'];
+const MESSAGE_STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'excluded',
+  'failed',
+  'bounced',
+  'uncertain',
+];
 const QUEUED_STATUSES = new Set(['queued', 'sending']);
 const PROCESS_KINDS = ['server', 'worker'];
 /** The window of baton_send_rate. */

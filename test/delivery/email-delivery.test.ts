@@ -6,6 +6,7 @@ import { listPreviews } from '../../src/delivery/previews.ts';
 import { ledgerCounts } from '../../src/delivery/queue.ts';
 import { Sender } from '../../src/delivery/sender.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
+import { recordFeedback } from '../../src/tracking/feedback/recorder.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { runLogs, runStatus, transitionRows } from '../../src/engine/run-inspection.ts';
 import { parseSchemaText } from '../../src/schema/parse.ts';
@@ -193,6 +194,11 @@ describeEachDatabase('email delivery', (t) => {
     expect(ann.raw).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
     expect(ann.raw).toMatch(/List-Unsubscribe:\s+<https:\/\/t\.example\/u\/[A-Za-z0-9_-]+>/);
 
+    // A receipt comes back before the activity goes on: Ann is delivered, and still among those sent.
+    await recordFeedback(t.database, {
+      items: [{ kind: 'delivered', messageId: annRow.id, key: 'receipt-ann', reason: null }],
+      ignored: {},
+    });
     // Every message is final: the activity goes on with the recipients that were sent.
     clock.advance(5_000);
     const woken = await engine.sweep();
@@ -200,7 +206,8 @@ describeEachDatabase('email delivery', (t) => {
     const sent = await transitionRows(t.database, run, 'mail.sent', { limit: 10, offset: 0 });
     expect(sent.rows.map((r) => r.id)).toEqual([1, 2, 6]);
     expect((await ledgerCounts(t.database, run, 'mail')).byStatus).toEqual({
-      sent: 3,
+      sent: 2,
+      delivered: 1,
       bounced: 2,
       failed: 2,
       excluded: 1,

@@ -61,11 +61,12 @@ describeEachDatabase('the ledger: queueing and exclusions', (t) => {
       .insertInto('quarantine')
       .values({ channel: 'email', address: 'bounced@x.io', reason: 'hard bounce', message_id: null, at })
       .execute();
-    // Recipient 10 was sent two emails in the last week, and one a month ago (outside the cap's days).
-    for (const [n, ago] of [
-      [1, 1],
-      [2, 3],
-      [3, 30],
+    // Recipient 10 was sent two emails in the last week (one of them since delivered), and one a month ago
+    // (outside the cap's days).
+    for (const [n, ago, status] of [
+      [1, 1, 'sent'],
+      [2, 3, 'delivered'],
+      [3, 30, 'sent'],
     ] as const) {
       await t.database.db
         .insertInto('messages')
@@ -78,7 +79,7 @@ describeEachDatabase('the ledger: queueing and exclusions', (t) => {
           recipient: '10',
           address: 'tired@x.io',
           position: 1,
-          status: 'sent',
+          status,
           reason: null,
           bounce: null,
           lease_owner: null,

@@ -256,6 +256,7 @@ describeEachDatabase('run events', (t) => {
         queued: 3,
         sending: 0,
         sent: 0,
+        delivered: 0,
         failed: 0,
         bounced: 0,
         excluded: 2,

@@ -264,7 +264,7 @@ function renderView(view: WatchView): string[] {
 
 function describeDelivery(d: DeliveryProgress): string {
   const reasons = Object.entries(d.excludedByReason).map(([reason, n]) => `${reason} ${n}`);
-  const counts = (['queued', 'sending', 'sent', 'failed', 'bounced', 'uncertain'] as const)
+  const counts = (['queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', 'uncertain'] as const)
     .filter((s) => d[s] > 0 || s === 'queued' || s === 'sent')
     .map((s) => `${s} ${d[s].toLocaleString('en-US')}`);
   return [...counts, `excluded ${d.excluded}${reasons.length ? ` (${reasons.join(', ')})` : ''}`].join(', ');
