@@ -108,6 +108,7 @@ export class LedgerComposer implements Composer {
             composed.push({
               id: message.id,
               links: rendered.links,
+              provider: provider.name,
               send: (idempotencyKey) => provider.send(rendered.outgoing, { idempotencyKey }),
             });
           }

@@ -30,11 +30,18 @@ export interface ClaimedMessage {
  * found malformed when rendered); or a reason it failed for good (a template that cannot render for it).
  */
 export type Composed =
-  | { id: string; send: (idempotencyKey: string) => Promise<SendResult>; links: string[] }
+  | {
+      id: string;
+      send: (idempotencyKey: string) => Promise<SendResult>;
+      links: string[];
+      /** The provider's name, kept on the ledger row: which provider's feedback to expect. */
+      provider: string;
+    }
   | { id: string; excluded: string }
   | { id: string; failed: string };
 
 type Outcome = SendResult | { excluded: string } | { failed: string };
+type Outcomes = Array<{ message: ClaimedMessage; result: Outcome; links: string[]; provider: string | null }>;
 
 /** Renders a batch of claimed messages (one delivery's, or several) and binds each to its provider. */
 export interface Composer {
@@ -140,18 +147,14 @@ export class Sender {
     const composed = await this.options.composer.compose(claimed);
     const byId = new Map(claimed.map((m) => [m.id, m]));
     const concurrency = this.options.concurrency ?? 20;
-    const outcomes: Array<{
-      message: ClaimedMessage;
-      result: Outcome;
-      links: string[];
-    }> = [];
+    const outcomes: Outcomes = [];
     const queue = [...composed];
     const rates = new Map<string, Awaited<ReturnType<Composer['rates']>>>();
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const message = byId.get(next.id)!;
         if (!('send' in next)) {
-          outcomes.push({ message, result: next, links: [] });
+          outcomes.push({ message, result: next, links: [], provider: null });
           continue;
         }
         const key = `${message.run}/${message.activity}`;
@@ -164,7 +167,7 @@ export class Sender {
           // A provider that throws instead of answering: treated as a transient failure, never lost.
           result = { status: 'transient', reason: (error as Error).message };
         }
-        outcomes.push({ message, result, links: next.links });
+        outcomes.push({ message, result, links: next.links, provider: next.provider });
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, composed.length) }, worker));
@@ -210,9 +213,7 @@ export class Sender {
   }
 
   /** Writes every outcome of a batch in one transaction, only for the messages this sender still holds. */
-  private async record(
-    outcomes: Array<{ message: ClaimedMessage; result: Outcome; links: string[] }>,
-  ): Promise<void> {
+  private async record(outcomes: Outcomes): Promise<void> {
     const now = this.now();
     const at = new Date(now).toISOString();
     const maxAttempts = this.options.maxAttempts ?? 5;
@@ -221,9 +222,9 @@ export class Sender {
     // per message would cost more than sending it. SQLite, in process, takes them one by one.
     const together = this.database.kind === 'postgres';
     const sent = together
-      ? outcomes.flatMap(({ message, result, links }) =>
+      ? outcomes.flatMap(({ message, result, links, provider }) =>
           'status' in result && result.status === 'accepted'
-            ? [{ message, providerId: result.providerMessageId, links }]
+            ? [{ message, providerId: result.providerMessageId, links, provider }]
             : [],
         )
       : [];
@@ -231,23 +232,30 @@ export class Sender {
       if (sent.length > 0) {
         const rows = sql.join(
           sent.map(
-            ({ message, providerId, links }) =>
-              sql`(${message.id}, ${providerId}, ${links.length ? JSON.stringify(links) : null})`,
+            ({ message, providerId, links, provider }) =>
+              sql`(${message.id}, ${providerId}, ${links.length ? JSON.stringify(links) : null}, ${provider})`,
           ),
         );
         await sql`UPDATE messages AS m SET status = 'sent', reason = NULL, provider_message_id = v.provider_id,
-            links = v.links, sent_at = ${at}, lease_owner = NULL, lease_until = NULL, updated_at = ${at}
-          FROM (VALUES ${rows}) AS v(id, provider_id, links)
+            links = v.links, provider = v.provider, sent_at = ${at}, lease_owner = NULL, lease_until = NULL,
+            updated_at = ${at}
+          FROM (VALUES ${rows}) AS v(id, provider_id, links, provider)
           WHERE m.id = v.id AND m.lease_owner = ${this.options.owner} AND m.status = 'sending'`.execute(trx);
       }
-      for (const { message, result, links } of outcomes) {
+      for (const { message, result, links, provider } of outcomes) {
         if (together && 'status' in result && result.status === 'accepted') continue;
         const mine = trx
           .updateTable('messages')
           .where('id', '=', message.id)
           .where('lease_owner', '=', this.options.owner)
           .where('status', '=', 'sending');
-        const released = { lease_owner: null, lease_until: null, updated_at: at };
+        // The provider that answered, if one did: a message refused or bounced says by whom too.
+        const released = {
+          lease_owner: null,
+          lease_until: null,
+          updated_at: at,
+          ...(provider && { provider }),
+        };
         if ('excluded' in result) {
           await mine.set({ ...released, status: 'excluded', reason: result.excluded }).execute();
         } else if ('failed' in result) {

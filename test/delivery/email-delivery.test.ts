@@ -169,6 +169,19 @@ describeEachDatabase('email delivery', (t) => {
       '7': ['failed', null, 4],
       '8': ['excluded', null, 0],
     });
+    // Each message the provider answered names it, refused or not; the one never sent names none.
+    const answeredBy = await t.database.db
+      .selectFrom('messages')
+      .select(['status', 'provider'])
+      .distinct()
+      .where('run_id', '=', run)
+      .execute();
+    expect(answeredBy.map((p) => `${p.status}:${p.provider}`).sort()).toEqual([
+      'bounced:smtp',
+      'excluded:null',
+      'failed:smtp',
+      'sent:smtp',
+    ]);
     const quarantined = await t.database.db.selectFrom('quarantine').select(['channel', 'address']).execute();
     expect(quarantined).toEqual([{ channel: 'email', address: 'perm550-cid@example.test' }]);
 
