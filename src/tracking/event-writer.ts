@@ -1,9 +1,7 @@
-import { recordRollups, recordRollupsSync, type RolledEvent } from '../reporting/rollups.ts';
 import { randomUUID } from 'node:crypto';
-import type BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery } from 'kysely';
-import { openSqliteConnection, type Database } from '../db/database.ts';
-import type { DatabaseKind } from '../db/dialect.ts';
+import type { Database } from '../db/database.ts';
+import type { EventValues } from './event-store.ts';
+import { EventWriteThread } from './event-write-thread.ts';
 import {
   CLICK_BURST_MS,
   burstReason,
@@ -142,14 +140,16 @@ interface PendingEvent {
   userAgent: string | null;
   atMs: number;
   machineReason: string | null;
-  /** Not written before then: a click that a scanner's burst may still turn into a machine click. */
-  releaseAt: number;
 }
 
+/**
+ * A message's clicks within `burstMs` of its first. They are held here, not with the events due, until
+ * every link was clicked (released flagged as a scanner's) or the window ends (released as they are), so a
+ * flush looks at each burst once rather than at every held click.
+ */
 interface Burst {
   endsAt: number;
   links: Set<number>;
-  /** The burst's clicks still held; emptied once every link was clicked (they are released flagged). */
   held: PendingEvent[];
   complete: boolean;
 }
@@ -165,77 +165,46 @@ export interface EventWriterOptions {
   onError?: (error: unknown) => void;
 }
 
-const EVENT_COLUMNS = [
-  'id',
-  'message_id',
-  'recipient',
-  'campaign_id',
-  'activity',
-  'run_id',
-  'channel',
-  'type',
-  'link',
-  'url',
-  'human',
-  'machine_reason',
-  'user_agent',
-  'bounce',
-  'reason',
-  'at',
-] as const;
-
 /**
- * Rows per INSERT: the whole default batch in one statement on PostgreSQL (16,000 parameters of the
- * 65,535 allowed); on SQLite, which writes on the event loop's thread, statements of 100 rows (a
- * millisecond or two each) with other requests answered in between, each size prepared once. The
- * statement text is built here rather than by the query builder: compiling a thousand-row insert would
- * cost milliseconds of the event loop at every flush.
+ * A UUIDv7 (RFC 9562): the time in milliseconds, then 74 random bits. The ids of a batch sit side by side
+ * in the primary key's index, so a commit writes its last pages instead of a random page per event; they
+ * stay unique across servers without a shared sequence.
  */
-const ROWS_PER_STATEMENT: Record<DatabaseKind, number> = { sqlite: 100, postgres: 1000 };
-
-/** What the report roll-ups need of an event row (in EVENT_COLUMNS order). */
-function rolledEvent(row: unknown[]): RolledEvent {
-  const value = (column: (typeof EVENT_COLUMNS)[number]) => row[EVENT_COLUMNS.indexOf(column)];
-  return {
-    message_id: value('message_id') as string,
-    campaign_id: value('campaign_id') as string,
-    run_id: value('run_id') as string,
-    activity: value('activity') as string,
-    channel: value('channel') as string,
-    type: value('type') as string,
-    human: value('human') as boolean | number,
-    at: value('at') as string,
-  };
-}
-
-/** A parameterized multi-row INSERT into events. */
-function insertSql(kind: DatabaseKind, rows: number): string {
-  let parameter = 0;
-  const tuple = () =>
-    `(${EVENT_COLUMNS.map(() => (kind === 'postgres' ? `$${++parameter}` : '?')).join(', ')})`;
-  return `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, tuple).join(', ')}`;
+function timeOrderedId(ms: number): string {
+  const time = ms.toString(16).padStart(12, '0');
+  // A v4 UUID's random bits after its version digit, variant bits included.
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`;
 }
 
 /** Events kept in memory while the database refuses them; beyond this a failing batch is dropped. */
 const MAX_BUFFERED = 100_000;
+/**
+ * Every event due at a flush goes in one transaction: the busier the server, the more events share the
+ * index pages a commit writes (each event lands on a random page of the message and recipient indexes).
+ * A backlog left by a busy database goes in transactions of this size, each holding the write lock for a
+ * fraction of a second and its copy to the worker a few milliseconds of the event loop.
+ */
+const MAX_TRANSACTION_EVENTS = 5000;
+const BUSY_PROBE_EVENTS = 100;
 const MAX_USER_AGENT = 512;
 
 /**
- * Tracking events buffered in memory and written in multi-row INSERTs — every `flushMs` or every
- * `maxBatch` events, and on close — so that a burst of opens costs a statement, not one per request. On
- * SQLite the events go through a connection of their own that never waits for a lock: while a run holds
- * the write lock (an audience of millions being built), a busy database leaves the events buffered for the
- * next flush instead of blocking the event loop that answers tracking requests.
+ * Tracking events buffered in memory and written in batches — every `flushMs` or every `maxBatch` events,
+ * and on close — so that a burst of opens costs a transaction, not one per request. The batches are
+ * inserted, with their roll-ups, by a worker thread on a connection of its own (event-write-thread.ts): the
+ * event loop answering tracking requests only hands rows over. On SQLite that connection never waits for
+ * the lock: while a run holds it (an audience of millions being built), a busy database leaves the events
+ * buffered for the next flush.
  */
 export class EventWriter {
   private pending: PendingEvent[] = [];
   private readonly bursts = new Map<string, Burst>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
-  private sqlite: BetterSqlite3.Database | undefined;
-  /** SQLite's prepared INSERTs by row count (at most ROWS_PER_STATEMENT.sqlite of them). */
-  private readonly statements = new Map<number, BetterSqlite3.Statement>();
+  private readonly thread: EventWriteThread;
   private closed = false;
+  /** The last write found SQLite locked by another connection. */
+  private busy = false;
   private readonly flushMs: number;
   private readonly maxBatch: number;
   private readonly burstMs: number;
@@ -248,6 +217,7 @@ export class EventWriter {
     this.flushMs = options.flushMs ?? 100;
     this.maxBatch = options.maxBatch ?? 1000;
     this.burstMs = options.burstMs ?? CLICK_BURST_MS;
+    this.thread = new EventWriteThread({ kind: database.kind, location: database.location });
   }
 
   /** An open of a message the ledger may not know (a proof's pixel): checked when the batch is written. */
@@ -260,8 +230,8 @@ export class EventWriter {
     event.link = link;
     event.url = message.links[link] ?? null;
     // With one link, "every link clicked" is any click: the burst rule needs two links or more.
-    if (message.links.length >= 2) this.joinBurst(message, event);
-    this.add(event);
+    if (message.links.length >= 2 && this.holdForBurst(message, event)) this.schedule();
+    else this.add(event);
   }
 
   /** An opt-out is a deliberate POST (RFC 8058 clients post for the reader): never a machine event. */
@@ -284,20 +254,14 @@ export class EventWriter {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const event of this.pending) event.releaseAt = 0;
+    for (const burst of this.bursts.values()) this.release(burst);
     await this.flush();
-    if (this.pending.length > 0 && this.sqlite) {
-      this.sqlite.pragma('busy_timeout = 10000');
-      await this.flush();
-    }
     if (this.pending.length > 0) {
       this.options.onError?.(
         new Error(`${this.pending.length} tracking events could not be written before closing`),
       );
     }
-    this.statements.clear();
-    this.sqlite?.close();
-    this.sqlite = undefined;
+    await this.thread.close();
   }
 
   private event(
@@ -309,7 +273,7 @@ export class EventWriter {
   ): PendingEvent {
     const now = Date.now();
     return {
-      id: randomUUID(),
+      id: timeOrderedId(now),
       messageId,
       message,
       type,
@@ -318,28 +282,35 @@ export class EventWriter {
       userAgent: request.userAgent ? request.userAgent.slice(0, MAX_USER_AGENT) : null,
       atMs: now,
       machineReason,
-      releaseAt: now,
     };
   }
 
-  private joinBurst(message: TrackedMessage, event: PendingEvent): void {
+  /**
+   * Holds a click while a scanner's burst may still flag it (true); false when it is due at once: the
+   * click that completes its burst, or one after that within the window, flagged like the clicks held.
+   */
+  private holdForBurst(message: TrackedMessage, event: PendingEvent): boolean {
     let burst = this.bursts.get(message.id);
     if (!burst || event.atMs > burst.endsAt) {
+      if (burst) this.release(burst);
       burst = { endsAt: event.atMs + this.burstMs, links: new Set(), held: [], complete: false };
       this.bursts.set(message.id, burst);
     }
     burst.links.add(event.link!);
-    burst.held.push(event);
     if (!burst.complete && burst.links.size < message.links.length) {
-      event.releaseAt = burst.endsAt;
-      return;
+      burst.held.push(event);
+      return true;
     }
     burst.complete = true;
     const reason = burstReason(this.burstMs);
-    for (const held of burst.held) {
-      held.machineReason ??= reason;
-      held.releaseAt = event.atMs;
-    }
+    for (const held of burst.held) held.machineReason ??= reason;
+    event.machineReason ??= reason;
+    this.release(burst);
+    return false;
+  }
+
+  private release(burst: Burst): void {
+    for (const event of burst.held) this.pending.push(event);
     burst.held = [];
   }
 
@@ -350,7 +321,7 @@ export class EventWriter {
   }
 
   private schedule(): void {
-    if (this.closed || this.timer || this.pending.length === 0) return;
+    if (this.closed || this.timer || (this.pending.length === 0 && this.bursts.size === 0)) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -359,11 +330,12 @@ export class EventWriter {
 
   private async writeDue(): Promise<void> {
     const now = Date.now();
-    const due: PendingEvent[] = [];
-    const held: PendingEvent[] = [];
-    for (const event of this.pending) (event.releaseAt <= now ? due : held).push(event);
-    this.pending = held;
-    for (const [id, burst] of this.bursts) if (burst.endsAt < now) this.bursts.delete(id);
+    for (const [id, burst] of this.bursts) {
+      if (burst.endsAt <= now) this.release(burst);
+      if (burst.endsAt < now) this.bursts.delete(id);
+    }
+    const due = this.pending;
+    this.pending = [];
     try {
       const missing = [...new Set(due.filter((e) => !e.message).map((e) => e.messageId))];
       const found = await Promise.all(missing.map((id) => this.directory.get(id)));
@@ -376,25 +348,30 @@ export class EventWriter {
     }
     // A message the ledger does not know (a proof, a preview) records nothing.
     const known = due.filter((e) => e.message);
-    const size = ROWS_PER_STATEMENT[this.database.kind];
-    for (let start = 0; start < known.length; start += size) {
+    for (let start = 0; start < known.length;) {
+      // While the database is busy, each retry hands over a few rows, not the whole backlog again.
+      const end = start + (this.busy ? BUSY_PROBE_EVENTS : MAX_TRANSACTION_EVENTS);
       try {
-        await this.insert(known.slice(start, start + size).map((e) => this.row(e)));
+        // Closing, nothing will retry: the worker waits for a busy database rather than refuse at once.
+        await this.thread.write(
+          known.slice(start, end).map((e) => this.row(e)),
+          this.closed,
+        );
       } catch (error) {
         this.keep(known.slice(start), error);
         break;
       }
-      // SQLite writes on this thread: the other requests get their turn between two statements.
-      if (this.database.kind === 'sqlite') await new Promise((resolve) => setImmediate(resolve));
+      this.busy = false;
+      start = end;
     }
     this.schedule();
   }
 
   private keep(events: PendingEvent[], error: unknown): void {
-    const busy = /^SQLITE_(?:BUSY|LOCKED)/.test((error as { code?: string }).code ?? '');
+    this.busy = /^SQLITE_(?:BUSY|LOCKED)/.test((error as { code?: string }).code ?? '');
     if (this.pending.length + events.length <= MAX_BUFFERED) {
       this.pending = [...events, ...this.pending];
-      if (!busy) this.options.onError?.(error);
+      if (!this.busy) this.options.onError?.(error);
     } else {
       this.options.onError?.(
         new Error(
@@ -407,8 +384,8 @@ export class EventWriter {
     }
   }
 
-  /** The event's values in EVENT_COLUMNS order. */
-  private row(event: PendingEvent): unknown[] {
+  /** The event's values in the order of event-store.ts's EVENT_COLUMNS. */
+  private row(event: PendingEvent): EventValues {
     const message = event.message!;
     const reason =
       event.machineReason ?? (event.type === 'open' ? openTimingVerdict(event.atMs, message.sentMs) : null);
@@ -430,43 +407,5 @@ export class EventWriter {
       null,
       new Date(event.atMs).toISOString(),
     ];
-  }
-
-  /**
-   * One transaction: its events and the report roll-ups they feed (src/reporting/rollups.ts) are written
-   * or kept together, so a retry never writes an event twice and reports always equal a recount.
-   */
-  private async insert(rows: unknown[][]): Promise<void> {
-    const rolled = rows.map(rolledEvent);
-    if (this.database.kind === 'sqlite') {
-      const connection = this.sqliteConnection();
-      const statement = this.prepared(connection, rows.length);
-      connection.transaction(() => {
-        statement.run(...rows.flat());
-        recordRollupsSync(connection, this.database.db, rolled);
-      })();
-      return;
-    }
-    await this.database.db.transaction().execute(async (trx) => {
-      await trx.executeQuery(CompiledQuery.raw(insertSql('postgres', rows.length), rows.flat()));
-      await recordRollups(trx, 'postgres', rolled);
-    });
-  }
-
-  private prepared(connection: BetterSqlite3.Database, rows: number): BetterSqlite3.Statement {
-    let statement = this.statements.get(rows);
-    if (!statement) {
-      statement = connection.prepare(insertSql('sqlite', rows));
-      this.statements.set(rows, statement);
-    }
-    return statement;
-  }
-
-  private sqliteConnection(): BetterSqlite3.Database {
-    if (!this.sqlite) {
-      this.sqlite = openSqliteConnection(this.database.location);
-      this.sqlite.pragma('busy_timeout = 0');
-    }
-    return this.sqlite;
   }
 }
