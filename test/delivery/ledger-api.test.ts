@@ -6,6 +6,7 @@ import { recordFeedback } from '../../src/tracking/feedback/recorder.ts';
 import { baton, json, settingsOf } from '../helpers/cli.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { startApi, type ApiCall } from '../helpers/http.ts';
+import { ledgerRow } from '../helpers/ledger-rows.ts';
 
 /**
  * A message of the ledger with its events, and the quarantine and unsubscription lists, through the API
@@ -20,29 +21,18 @@ describeEachDatabase('ledger messages and address lists', (t) => {
   beforeAll(async () => {
     api = await startApi(t);
     const now = Date.now();
-    const message = (address: string) => ({
-      id: randomUUID(),
-      run_id: 'run-9',
-      activity: 'mail',
-      campaign_id: 'autumn',
-      channel: 'email',
-      recipient: address.slice(0, 3),
-      item: null,
-      address,
-      position: 1,
-      status: 'sent',
-      reason: null,
-      bounce: null,
-      lease_owner: null,
-      lease_until: null,
-      provider: 'smtp',
-      provider_message_id: 'q-1',
-      links: JSON.stringify(['https://shop.example/a']),
-      queued_at: new Date(now - 60_000).toISOString(),
-      sent_at: new Date(now - 50_000).toISOString(),
-      delivered_at: null,
-      updated_at: new Date(now - 50_000).toISOString(),
-    });
+    const message = (address: string) =>
+      ledgerRow({
+        run_id: 'run-9',
+        campaign_id: 'autumn',
+        recipient: address.slice(0, 3),
+        address,
+        provider_message_id: 'q-1',
+        links: JSON.stringify(['https://shop.example/a']),
+        queued_at: new Date(now - 60_000).toISOString(),
+        sent_at: new Date(now - 50_000).toISOString(),
+        updated_at: new Date(now - 50_000).toISOString(),
+      });
     const rows = [message('Gone@Example.org'), message('angry@isp.example')];
     await t.database.db.insertInto('messages').values(rows).execute();
     bounced = rows[0]!.id;

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { BounceMailbox } from '../../src/tracking/feedback/bounce-mailbox.ts';
 import { Pop3Session, parsePop3Url } from '../../src/tracking/feedback/pop3-client.ts';
 import { describeEachDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { insertLedgerRow } from '../helpers/ledger-rows.ts';
 import { arfEmail, dsnEmail } from '../helpers/mail-reports.ts';
 import { startPop3Server, type Pop3Server } from '../helpers/pop3-server.ts';
 
@@ -19,36 +20,14 @@ import { startPop3Server, type Pop3Server } from '../helpers/pop3-server.ts';
 const USER = 'bounces@example.test';
 const PASSWORD = 'p@ss:word/1';
 
-async function insertMessage(t: TestDatabase, status = 'sent'): Promise<string> {
-  const id = randomUUID();
-  const at = new Date().toISOString();
-  await t.database.db
-    .insertInto('messages')
-    .values({
-      id,
-      run_id: 'run-m',
-      activity: 'mail',
-      campaign_id: 'winter',
-      channel: 'email',
-      recipient: id.slice(0, 4),
-      item: null,
-      address: `${id.slice(0, 8)}@example.net`,
-      position: 1,
-      status,
-      reason: null,
-      bounce: null,
-      lease_owner: null,
-      lease_until: null,
-      provider: 'smtp',
-      provider_message_id: null,
-      links: null,
-      queued_at: at,
-      sent_at: status === 'sent' ? at : null,
-      delivered_at: null,
-      updated_at: at,
-    })
-    .execute();
-  return id;
+function insertMessage(t: TestDatabase, status = 'sent'): Promise<string> {
+  return insertLedgerRow(t, {
+    run_id: 'run-m',
+    campaign_id: 'winter',
+    address: `${randomUUID().slice(0, 8)}@example.net`,
+    status,
+    sent_at: status === 'sent' ? new Date().toISOString() : null,
+  });
 }
 
 const bounce = (id: string) =>

@@ -20,6 +20,7 @@ import { loadDataset } from '../helpers/expressions.ts';
 import { startApi } from '../helpers/http.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { deliveryConfig } from '../helpers/delivery.ts';
+import { insertLedgerRow } from '../helpers/ledger-rows.ts';
 
 /**
  * The tracking endpoints over real HTTP: the pixel, the click redirect and the unsubscribe page, what
@@ -64,39 +65,18 @@ function flipped(token: string, byte: number): string {
   return bytes.toString('base64url');
 }
 
-async function insertMessage(
+function insertMessage(
   t: TestDatabase,
   fields: { links?: string[] | null; sentAgoMs?: number; address?: string; recipient?: string } = {},
 ): Promise<string> {
-  const id = randomUUID();
   const now = Date.now();
-  await t.database.db
-    .insertInto('messages')
-    .values({
-      id,
-      run_id: 'run-1',
-      activity: 'mail',
-      campaign_id: 'spring',
-      channel: 'email',
-      recipient: fields.recipient ?? '7',
-      item: null,
-      address: fields.address ?? 'ann@example.test',
-      position: 1,
-      status: 'sent',
-      reason: null,
-      bounce: null,
-      lease_owner: null,
-      lease_until: null,
-      provider: 'smtp',
-      provider_message_id: null,
-      links: fields.links === null ? null : JSON.stringify(fields.links ?? ['https://shop.example/only']),
-      queued_at: new Date(now - 120_000).toISOString(),
-      sent_at: new Date(now - (fields.sentAgoMs ?? 60_000)).toISOString(),
-      delivered_at: null,
-      updated_at: new Date(now).toISOString(),
-    })
-    .execute();
-  return id;
+  return insertLedgerRow(t, {
+    recipient: fields.recipient ?? '7',
+    address: fields.address ?? 'ann@example.test',
+    links: fields.links === null ? null : JSON.stringify(fields.links ?? ['https://shop.example/only']),
+    queued_at: new Date(now - 120_000).toISOString(),
+    sent_at: new Date(now - (fields.sentAgoMs ?? 60_000)).toISOString(),
+  });
 }
 
 async function eventsOf(t: TestDatabase, messageId: string) {

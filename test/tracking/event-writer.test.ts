@@ -10,6 +10,7 @@ import {
   type TrackedMessage,
 } from '../../src/tracking/event-writer.ts';
 import { describeEachDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { ledgerRow } from '../helpers/ledger-rows.ts';
 
 /**
  * The event writer on its own: what it buffered reaches the database (through its worker thread) by the
@@ -54,29 +55,20 @@ async function sentMessages(t: TestDatabase, campaign: string, count: number): P
   await t.database.db
     .insertInto('messages')
     .values(
-      ids.map((id, i) => ({
-        id,
-        run_id: `${campaign}-run`,
-        activity: 'mail',
-        campaign_id: campaign,
-        channel: 'email',
-        recipient: String(i + 1),
-        item: null,
-        address: `p${i + 1}@example.test`,
-        position: i + 1,
-        status: 'sent',
-        reason: null,
-        bounce: null,
-        lease_owner: null,
-        lease_until: null,
-        provider: 'smtp',
-        provider_message_id: null,
-        links: JSON.stringify(['https://shop.example/sale']),
-        queued_at: sentAt,
-        sent_at: sentAt,
-        delivered_at: null,
-        updated_at: sentAt,
-      })),
+      ids.map((id, i) =>
+        ledgerRow({
+          id,
+          run_id: `${campaign}-run`,
+          campaign_id: campaign,
+          recipient: String(i + 1),
+          address: `p${i + 1}@example.test`,
+          position: i + 1,
+          links: JSON.stringify(['https://shop.example/sale']),
+          queued_at: sentAt,
+          sent_at: sentAt,
+          updated_at: sentAt,
+        }),
+      ),
     )
     .execute();
   return ids;

@@ -9,6 +9,7 @@ import { baton, json, settingsOf } from '../helpers/cli.ts';
 import { describeEachDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { deliveryConfig } from '../helpers/delivery.ts';
 import { startApi, type ApiCall } from '../helpers/http.ts';
+import { insertLedgerRow } from '../helpers/ledger-rows.ts';
 import { arfEmail, dsnEmail } from '../helpers/mail-reports.ts';
 
 /**
@@ -30,39 +31,15 @@ type Outcome = {
   ignored: Record<string, number>;
 };
 
-async function insertMessage(
+function insertMessage(
   t: TestDatabase,
   fields: { channel?: 'email' | 'sms'; address?: string; status?: string } = {},
 ): Promise<string> {
-  const id = randomUUID();
-  const now = Date.now();
-  await t.database.db
-    .insertInto('messages')
-    .values({
-      id,
-      run_id: 'run-1',
-      activity: 'mail',
-      campaign_id: 'spring',
-      channel: fields.channel ?? 'email',
-      recipient: '7',
-      item: null,
-      address: fields.address ?? `${id.slice(0, 8)}@example.test`,
-      position: 1,
-      status: fields.status ?? 'sent',
-      reason: null,
-      bounce: null,
-      lease_owner: null,
-      lease_until: null,
-      provider: 'smtp',
-      provider_message_id: null,
-      links: null,
-      queued_at: new Date(now - 120_000).toISOString(),
-      sent_at: fields.status === 'sending' ? null : new Date(now - 60_000).toISOString(),
-      delivered_at: null,
-      updated_at: new Date(now).toISOString(),
-    })
-    .execute();
-  return id;
+  return insertLedgerRow(t, {
+    ...fields,
+    queued_at: new Date(Date.now() - 120_000).toISOString(),
+    sent_at: fields.status === 'sending' ? null : new Date(Date.now() - 60_000).toISOString(),
+  });
 }
 
 async function ledger(t: TestDatabase, id: string) {
