@@ -1,5 +1,8 @@
 import { createProviders, type ChannelProviders } from '../../src/channels/providers/registry.ts';
 import { loadConfig, type BatonConfig } from '../../src/config.ts';
+import { LedgerComposer } from '../../src/delivery/composer.ts';
+import { Sender } from '../../src/delivery/sender.ts';
+import { Engine } from '../../src/engine/engine.ts';
 import { loadKeyring } from '../../src/tracking/keys.ts';
 import { TokenSigner } from '../../src/tracking/tokens.ts';
 import type { TestDatabase } from './databases.ts';
@@ -37,4 +40,22 @@ export function deliveryServices(
     providers: createProviders(config, t.database),
     signer: new TokenSigner(loadKeyring(config)),
   };
+}
+
+/** A live run of the campaign, then every message it queued sent: the run's id. */
+export async function sendLive(
+  t: TestDatabase,
+  campaign: string,
+  services: { providers: ChannelProviders; signer: TokenSigner; publicUrl: string },
+): Promise<string> {
+  const engine = new Engine(t.database);
+  const { run, finished } = await engine.start(campaign, { mode: 'live' });
+  await finished;
+  await engine.close();
+  const sender = new Sender(t.database, {
+    owner: 'test-sender',
+    composer: new LedgerComposer(t.database, services),
+  });
+  await sender.drain();
+  return run;
 }

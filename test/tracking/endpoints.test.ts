@@ -7,9 +7,6 @@ import { saveCampaign } from '../../src/campaigns/store.ts';
 import { campaignReport } from '../../src/reporting/report.ts';
 import { createProviders, type ChannelProviders } from '../../src/channels/providers/registry.ts';
 import { type BatonConfig } from '../../src/config.ts';
-import { LedgerComposer } from '../../src/delivery/composer.ts';
-import { Sender } from '../../src/delivery/sender.ts';
-import { Engine } from '../../src/engine/engine.ts';
 import { parseSchemaText } from '../../src/schema/parse.ts';
 import type { EventWriter } from '../../src/tracking/event-writer.ts';
 import { requestVerdict } from '../../src/tracking/machine-detection.ts';
@@ -19,7 +16,7 @@ import { describeEachDatabase, type TestDatabase } from '../helpers/databases.ts
 import { loadDataset } from '../helpers/expressions.ts';
 import { startApi } from '../helpers/http.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { deliveryConfig } from '../helpers/delivery.ts';
+import { deliveryConfig, sendLive } from '../helpers/delivery.ts';
 import { insertLedgerRow } from '../helpers/ledger-rows.ts';
 
 /**
@@ -448,18 +445,8 @@ describeEachDatabase('tracking a live email end to end', (t) => {
     await sink.close();
   });
 
-  async function send(campaign: string): Promise<string> {
-    const engine = new Engine(t.database);
-    const { run, finished } = await engine.start(campaign, { mode: 'live' });
-    await finished;
-    await engine.close();
-    const sender = new Sender(t.database, {
-      owner: 'test-sender',
-      composer: new LedgerComposer(t.database, { providers, signer, publicUrl: config.publicUrl }),
-    });
-    await sender.drain();
-    return run;
-  }
+  const send = (campaign: string) =>
+    sendLive(t, campaign, { providers, signer: signer, publicUrl: config.publicUrl });
 
   it('follows the received pixel, link and List-Unsubscribe URL; the next send excludes the address', async () => {
     const run = await send('hello');

@@ -7,14 +7,11 @@ import { saveCampaign } from '../../src/campaigns/store.ts';
 import { createProviders, type ChannelProviders } from '../../src/channels/providers/registry.ts';
 import type { BatonConfig } from '../../src/config.ts';
 import { loadDemo } from '../../src/data/demo/load-demo.ts';
-import { LedgerComposer } from '../../src/delivery/composer.ts';
-import { Sender } from '../../src/delivery/sender.ts';
-import { Engine } from '../../src/engine/engine.ts';
 import { campaignReport } from '../../src/reporting/report.ts';
 import { loadKeyring } from '../../src/tracking/keys.ts';
 import { TokenSigner } from '../../src/tracking/tokens.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { deliveryConfig } from '../helpers/delivery.ts';
+import { deliveryConfig, sendLive } from '../helpers/delivery.ts';
 import { startApi } from '../helpers/http.ts';
 import { arfEmail, dsnEmail } from '../helpers/mail-reports.ts';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../helpers/smtp-sink.ts';
@@ -101,19 +98,12 @@ describeEachDatabase('tracking and feedback, end to end', (t) => {
     await sink.close();
   });
 
-  async function send(campaign: string): Promise<string> {
-    const engine = new Engine(t.database);
-    const { run, finished } = await engine.start(campaign, { mode: 'live' });
-    await finished;
-    await engine.close();
-    const signer = new TokenSigner(loadKeyring(config));
-    const sender = new Sender(t.database, {
-      owner: 'e2e-sender',
-      composer: new LedgerComposer(t.database, { providers, signer, publicUrl: config.publicUrl }),
+  const send = (campaign: string) =>
+    sendLive(t, campaign, {
+      providers,
+      signer: new TokenSigner(loadKeyring(config)),
+      publicUrl: config.publicUrl,
     });
-    await sender.drain();
-    return run;
-  }
 
   /** The ledger id of a received email: the local part of its Message-ID. */
   const ledgerIdOf = (message: SinkMessage) => /^<([^@>]+)@/.exec(message.messageId ?? '')![1]!;
