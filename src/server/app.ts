@@ -1,5 +1,4 @@
 import path from 'node:path';
-import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { BatonConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
@@ -30,9 +29,7 @@ import { runRoutes } from './routes/runs.ts';
 import { schemaRoutes } from './routes/schema.ts';
 import { tableRoutes } from './routes/tables.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
-
-/** Uploads larger than this are refused (the reference product allows 100 MB; we allow more). */
-export const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
+import { MAX_UPLOAD_BYTES } from './uploads.ts';
 
 export interface AppOptions {
   /** pino logging (off in tests). */
@@ -60,8 +57,7 @@ export async function buildApp(
     bodyLimit: MAX_UPLOAD_BYTES,
   });
   registerErrorHandler(app);
-  await app.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1 } });
-  // CSV uploads arrive as a stream and are written to disk as they come, never buffered whole.
+  // Multipart bodies are parsed only by the routes that take files (uploads.ts). CSV uploads arrive as a stream and are written to disk as they come, never buffered whole.
   app.addContentTypeParser(['text/csv', 'application/octet-stream'], (_request, payload, done) =>
     done(null, payload),
   );

@@ -83,6 +83,13 @@ export const OPEN_PREFETCH_MS = 1000;
  */
 export const CLICK_BURST_MS = 2000;
 
+/**
+ * Verdicts by kind and user agent already judged. A campaign's readers use a few hundred distinct user
+ * agents, so most requests skip the rules; a flood of distinct ones only empties the memo now and then.
+ */
+const judged: Record<TrackedKind, Map<string, string | null>> = { open: new Map(), click: new Map() };
+const MAX_JUDGED = 2000;
+
 /** The reason an event came from a machine, judged from the request alone; null when nothing says so. */
 export function requestVerdict(
   kind: TrackedKind,
@@ -92,7 +99,15 @@ export function requestVerdict(
   if (request.method === 'HEAD') return 'HEAD request (a link check)';
   const agent = request.userAgent?.trim();
   if (!agent) return 'no user agent';
-  return MACHINE_AGENTS.find((rule) => rule.kinds.includes(kind) && rule.pattern.test(agent))?.reason ?? null;
+  const memo = judged[kind];
+  let verdict = memo.get(agent);
+  if (verdict === undefined) {
+    verdict =
+      MACHINE_AGENTS.find((rule) => rule.kinds.includes(kind) && rule.pattern.test(agent))?.reason ?? null;
+    if (memo.size >= MAX_JUDGED) memo.clear();
+    memo.set(agent, verdict);
+  }
+  return verdict;
 }
 
 /** An open this soon after delivery (or before it: another process's clock) was fetched on arrival. */

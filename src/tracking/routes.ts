@@ -100,10 +100,12 @@ export function trackingRoutes(
     );
   });
 
-  // Form posts are parsed here only: elsewhere the API keeps refusing a content type it does not take.
+  // Form posts are read here only: elsewhere the API keeps refusing a content type it does not take. The
+  // body is read (within the limit) and ignored, urlencoded as RFC 8058 posts it or multipart as a browser
+  // may post the page's form.
   void app.register((scope, _options, done) => {
     scope.addContentTypeParser(
-      'application/x-www-form-urlencoded',
+      ['application/x-www-form-urlencoded', 'multipart/form-data'],
       { parseAs: 'string', bodyLimit: UNSUBSCRIBE_BODY_LIMIT },
       (_request, body, parsed) => parsed(null, body),
     );

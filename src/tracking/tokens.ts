@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { systemClock, type Clock } from '../engine/clock.ts';
+import { HmacSha256 } from './hmac-sha256.ts';
 
 /**
  * Signed tracking tokens: what the open pixel, tracked links and unsubscribe links carry. A token names a
@@ -50,12 +51,16 @@ const MAC_BYTES = 16;
 const MAX_VARINT_BYTES = 4;
 export const MAX_LINK_INDEX = 2 ** (7 * MAX_VARINT_BYTES) - 1;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** Longer than any token this code makes: refuse before decoding whatever a client sends. */
 const MAX_TOKEN_CHARS = 64;
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Each character code's 6-bit value; -1 for anything outside the base64url alphabet. */
+const SEXTETS = new Int8Array(128).fill(-1);
+for (let i = 0; i < BASE64URL_ALPHABET.length; i++) SEXTETS[BASE64URL_ALPHABET.charCodeAt(i)] = i;
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 interface VerifyingKey {
-  mac: Buffer;
+  mac: HmacSha256;
   /** Epoch ms after which the key's tokens are refused; Infinity for the current key. */
   validUntil: number;
 }
@@ -64,6 +69,8 @@ export class TokenSigner {
   private readonly currentId: number;
   private readonly keys = new Map<number, VerifyingKey>();
   private readonly clock: Clock;
+  /** Where verify decodes a token: the longest one allowed fits. */
+  private readonly decoded = new Uint8Array(Math.ceil((MAX_TOKEN_CHARS * 3) / 4));
 
   constructor(keyring: Keyring, options: { graceMs?: number; clock?: Clock } = {}) {
     const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
@@ -78,7 +85,7 @@ export class TokenSigner {
       throw new Error(`signing key id ${key.id} is not a whole number from 0 to 255`);
     }
     if (this.keys.has(key.id)) throw new Error(`two signing keys have the id ${key.id}`);
-    this.keys.set(key.id, { mac: macKey(key.secret), validUntil });
+    this.keys.set(key.id, { mac: new HmacSha256(macKey(key.secret)), validUntil });
   }
 
   sign(payload: TokenPayload): string {
@@ -92,16 +99,17 @@ export class TokenSigner {
       body.push(...encodeVarint(payload.link));
     }
     const bytes = Buffer.from(body);
-    return Buffer.concat([bytes, mac(this.keys.get(this.currentId)!.mac, bytes)]).toString('base64url');
+    const mac = this.keys.get(this.currentId)!.mac.digest(bytes).subarray(0, MAC_BYTES);
+    return Buffer.concat([bytes, mac]).toString('base64url');
   }
 
-  /** The payload of a genuine token, or null for anything else (never an exception: tokens come from anyone). */
+  /**
+   * The payload of a genuine token, or null for anything else (never an exception: tokens come from anyone).
+   * Every tracking request starts here, so it decodes into a buffer of its own and allocates little.
+   */
   verify(token: string): TokenPayload | null {
-    if (token.length > MAX_TOKEN_CHARS || !BASE64URL.test(token)) return null;
-    const bytes = Buffer.from(token, 'base64url');
-    // Base64url has several spellings of the same last bytes (unused low bits); accept only ours.
-    if (bytes.toString('base64url') !== token) return null;
-    if (bytes.length < HEADER_BYTES + UUID_BYTES + MAC_BYTES || bytes[0] !== VERSION) return null;
+    const bytes = decodeToken(token, this.decoded);
+    if (!bytes || bytes.length < HEADER_BYTES + UUID_BYTES + MAC_BYTES || bytes[0] !== VERSION) return null;
     const key = this.keys.get(bytes[1]!);
     if (!key || this.clock.now() > key.validUntil) return null;
     const kind = KINDS[bytes[2]! - 1];
@@ -115,8 +123,8 @@ export class TokenSigner {
       end = varint.end;
     }
     if (bytes.length !== end + MAC_BYTES) return null;
-    if (!timingSafeEqual(mac(key.mac, bytes.subarray(0, end)), bytes.subarray(end))) return null;
-    const messageId = formatUuid(bytes.subarray(HEADER_BYTES, HEADER_BYTES + UUID_BYTES));
+    if (!key.mac.verify(bytes.subarray(0, end), bytes.subarray(end))) return null;
+    const messageId = formatUuid(bytes, HEADER_BYTES);
     return kind === 'click' ? { kind, messageId, link: link! } : { kind, messageId };
   }
 }
@@ -129,8 +137,31 @@ function macKey(secret: string): Buffer {
   return createHmac('sha256', secret).update('baton tracking token v1').digest();
 }
 
-function mac(key: Buffer, bytes: Uint8Array): Buffer {
-  return createHmac('sha256', key).update(bytes).digest().subarray(0, MAC_BYTES);
+/**
+ * The bytes of a base64url token (no padding) written into `into`, or null when it is too long, holds a
+ * character outside the alphabet, or is not the one spelling our encoder makes: base64url can write the
+ * same last byte several ways (the unused low bits of the last character), and only the spelling with
+ * those bits zero is accepted.
+ */
+function decodeToken(token: string, into: Uint8Array): Uint8Array | null {
+  const length = token.length;
+  if (length === 0 || length > MAX_TOKEN_CHARS || length % 4 === 1) return null;
+  let bits = 0;
+  let held = 0;
+  let out = 0;
+  for (let i = 0; i < length; i++) {
+    const code = token.charCodeAt(i);
+    const sextet = code < 128 ? SEXTETS[code]! : -1;
+    if (sextet < 0) return null;
+    bits = ((bits << 6) | sextet) & 0xffffff;
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      into[out++] = (bits >>> held) & 0xff;
+    }
+  }
+  if ((bits & ((1 << held) - 1)) !== 0) return null;
+  return into.subarray(0, out);
 }
 
 function encodeVarint(value: number): number[] {
@@ -145,7 +176,7 @@ function encodeVarint(value: number): number[] {
 }
 
 /** Only the shortest encoding is accepted, so every index has exactly one token. */
-function decodeVarint(bytes: Buffer, start: number): { value: number; end: number } | null {
+function decodeVarint(bytes: Uint8Array, start: number): { value: number; end: number } | null {
   let value = 0;
   for (let i = 0; i < MAX_VARINT_BYTES; i++) {
     const byte = bytes[start + i];
@@ -156,7 +187,12 @@ function decodeVarint(bytes: Buffer, start: number): { value: number; end: numbe
   return null;
 }
 
-function formatUuid(bytes: Uint8Array): string {
-  const hex = Buffer.from(bytes).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+/** The UUID whose 16 bytes start at `start`, in its usual lower-case form. */
+function formatUuid(bytes: Uint8Array, start: number): string {
+  let text = '';
+  for (let i = 0; i < UUID_BYTES; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) text += '-';
+    text += HEX[bytes[start + i]!];
+  }
+  return text;
 }

@@ -9,7 +9,7 @@ import { importCsv } from '../../data/import/run-import.ts';
 import { IMPORT_MODES } from '../../data/import/types.ts';
 import { MAX_PAGE, countRows, readRows } from '../../data/table-rows.ts';
 import { requireSchema, requireTable } from '../../schema/store.ts';
-import { receiveUpload } from '../uploads.ts';
+import { receiveUpload, uploadRoutes } from '../uploads.ts';
 import { parseInput, queryFlag, queryInt } from '../validate.ts';
 
 const importQuery = z.object({
@@ -92,29 +92,31 @@ export function tableRoutes(app: FastifyInstance, database: Database, uploadDir:
     return readRows(database, request.params.table, query);
   });
 
-  app.post<{ Params: { table: string } }>('/api/tables/:table/import', async (request, reply) => {
-    const query = parseInput(importQuery, request.query, 'query');
-    const { schema } = await requireSchema(database);
-    requireTable(schema, request.params.table);
-    const upload = await receiveImport(request, uploadDir);
-    try {
-      const report = await importCsv(database, {
-        table: request.params.table,
-        file: upload.file,
-        fileName: query.fileName ?? upload.name,
-        mode: query.mode,
-        maxErrors: query.maxErrors,
-        batchSize: query.batchSize,
-        delimiter: query.delimiter,
-        mapping: query.mapping,
-        dryRun: query.dryRun,
-      });
-      // A refused import is the file's fault: 422, with the report saying which rows and why.
-      return reply.status(report.status === 'succeeded' ? 200 : 422).send(report);
-    } finally {
-      rmSync(upload.file, { force: true });
-    }
-  });
+  uploadRoutes(app, (scope) =>
+    scope.post<{ Params: { table: string } }>('/api/tables/:table/import', async (request, reply) => {
+      const query = parseInput(importQuery, request.query, 'query');
+      const { schema } = await requireSchema(database);
+      requireTable(schema, request.params.table);
+      const upload = await receiveImport(request, uploadDir);
+      try {
+        const report = await importCsv(database, {
+          table: request.params.table,
+          file: upload.file,
+          fileName: query.fileName ?? upload.name,
+          mode: query.mode,
+          maxErrors: query.maxErrors,
+          batchSize: query.batchSize,
+          delimiter: query.delimiter,
+          mapping: query.mapping,
+          dryRun: query.dryRun,
+        });
+        // A refused import is the file's fault: 422, with the report saying which rows and why.
+        return reply.status(report.status === 'succeeded' ? 200 : 422).send(report);
+      } finally {
+        rmSync(upload.file, { force: true });
+      }
+    }),
+  );
 
   app.get('/api/imports', async (request) => {
     const query = parseInput(
