@@ -59,6 +59,8 @@ export async function traceMessage(database: Database, id: string): Promise<Mess
   const events = await database.db
     .selectFrom('events')
     .selectAll()
+    // Through the recipient's index (events_of_recipient): events have no index by message.
+    .where('recipient', '=', message.recipient)
     .where('message_id', '=', id)
     .orderBy('at')
     .orderBy('id')

@@ -1,17 +1,21 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { createPgPool, openSqliteConnection } from '../db/database.ts';
 import type { DatabaseKind } from '../db/dialect.ts';
 import type { BatonTables } from '../db/tables.ts';
 import { recordRollups, recordRollupsSync, type RolledEvent } from '../reporting/rollups.ts';
+import { EVENT_KINDS, batchString, type EventBatch } from './event-batch.ts';
+import { openTimingVerdict } from './machine-detection.ts';
+import { TimeOrderedIds } from './time-ordered-ids.ts';
+import { MessageDirectory, type TrackedMessage } from './tracked-messages.ts';
 
 /**
- * The write side of tracking: batches of event rows inserted with the report roll-ups they feed
- * (src/reporting/rollups.ts), one transaction per batch, so a batch is written or kept whole and a retry
- * never writes an event twice. It runs in the event-write worker (event-write-worker.ts), on a connection of
- * its own, never on the thread that answers tracking requests.
+ * The write side of tracking, run by the event-write worker (event-write-worker.ts) on a connection of its
+ * own, never on the thread that answers tracking requests. A batch of events (event-batch.ts) gets its
+ * messages from the ledger (cached), its ids, and the verdicts that need the message (an open fetched on
+ * arrival); then it is inserted with the report roll-ups it feeds (src/reporting/rollups.ts) in one
+ * transaction, so a batch is written or kept whole and a retry never writes an event twice.
  */
-export const EVENT_COLUMNS = [
+const EVENT_COLUMNS = [
   'id',
   'message_id',
   'recipient',
@@ -30,9 +34,6 @@ export const EVENT_COLUMNS = [
   'at',
 ] as const;
 
-/** An event's values in EVENT_COLUMNS order: what crosses to the worker (plain values clone cheaply). */
-export type EventValues = unknown[];
-
 /** Where the store writes: what the worker needs to open its own connection. */
 export interface EventStoreLocation {
   kind: DatabaseKind;
@@ -42,11 +43,11 @@ export interface EventStoreLocation {
 
 export interface EventStore {
   /**
-   * Inserts the rows and their roll-ups in one transaction. On SQLite a database another connection is
-   * writing is refused at once (SQLITE_BUSY, the rows stay with the caller) unless `waitForLock`, which
+   * Inserts the events and their roll-ups in one transaction. On SQLite a database another connection is
+   * writing is refused at once (SQLITE_BUSY, the events stay with the caller) unless `waitForLock`, which
    * waits for it a while: what closing does, since nothing will retry afterwards.
    */
-  write(rows: readonly EventValues[], waitForLock: boolean): Promise<void>;
+  write(batch: EventBatch, waitForLock: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,117 +58,190 @@ export function openEventStore({ kind, location }: EventStoreLocation): EventSto
 /** How long a closing writer waits for SQLite's write lock (a run writing an audience of millions). */
 const CLOSING_LOCK_WAIT_MS = 10_000;
 
-/**
- * Rows per INSERT. PostgreSQL: a thousand (16,000 parameters of the 65,535 allowed). SQLite: at most 256
- * (4,096 parameters), the rest of a batch in powers of two, so that a handful of statements, each prepared
- * once, write batches of any size.
- */
+/** Rows per PostgreSQL INSERT: a thousand (16,000 parameters of the 65,535 allowed). */
 const PG_ROWS_PER_STATEMENT = 1000;
-const SQLITE_ROWS_PER_STATEMENT = 256;
 
-function statementSizes(kind: DatabaseKind, rows: number): number[] {
-  const largest = kind === 'postgres' ? PG_ROWS_PER_STATEMENT : SQLITE_ROWS_PER_STATEMENT;
-  const sizes: number[] = Array.from({ length: Math.floor(rows / largest) }, () => largest);
-  const rest = rows % largest;
-  if (kind === 'postgres') return rest > 0 ? [...sizes, rest] : sizes;
-  // The rest's binary digits: 100 rows are statements of 64, 32 and 4.
-  for (let size = largest / 2; size >= 1; size /= 2) if (rest & size) sizes.push(size);
-  return sizes;
-}
-
-/** The rows as the statements of `statementSizes` take them: each size with its flattened values. */
-function* statementParts(
-  kind: DatabaseKind,
-  rows: readonly EventValues[],
-): Generator<{ size: number; values: unknown[] }> {
-  let start = 0;
-  for (const size of statementSizes(kind, rows.length)) {
-    yield { size, values: rows.slice(start, start + size).flat() };
-    start += size;
-  }
-}
+const insertTexts = new Map<string, string>();
 
 /**
- * A parameterized multi-row INSERT into events. The text is built here rather than by the query builder:
- * compiling a thousand-row insert costs milliseconds.
+ * A parameterized INSERT of `rows` rows into events, built once per size. The text is built here rather
+ * than by the query builder: compiling a thousand-row insert costs milliseconds.
  */
 function insertSql(kind: DatabaseKind, rows: number): string {
-  let parameter = 0;
-  const tuple = () =>
-    `(${EVENT_COLUMNS.map(() => (kind === 'postgres' ? `$${++parameter}` : '?')).join(', ')})`;
-  return `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, tuple).join(', ')}`;
+  const key = `${kind} ${rows}`;
+  let text = insertTexts.get(key);
+  if (text === undefined) {
+    let parameter = 0;
+    const tuple = () =>
+      `(${EVENT_COLUMNS.map(() => (kind === 'postgres' ? `$${++parameter}` : '?')).join(', ')})`;
+    text = `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, tuple).join(', ')}`;
+    insertTexts.set(key, text);
+  }
+  return text;
 }
 
-const column = (name: (typeof EVENT_COLUMNS)[number]) => EVENT_COLUMNS.indexOf(name);
-const ROLLED = {
-  message_id: column('message_id'),
-  campaign_id: column('campaign_id'),
-  run_id: column('run_id'),
-  activity: column('activity'),
-  channel: column('channel'),
-  type: column('type'),
-  human: column('human'),
-  at: column('at'),
-};
+/** The batch's messages by id, each looked up once (most from the directory's cache); unknown ones left out. */
+async function messagesOf(
+  directory: MessageDirectory,
+  batch: EventBatch,
+): Promise<Map<string, TrackedMessage>> {
+  const messages = new Map<string, TrackedMessage>();
+  const missing = new Set<string>();
+  for (const id of batch.messageIds) {
+    if (messages.has(id) || missing.has(id)) continue;
+    const cached = directory.peek(id);
+    if (cached) messages.set(id, cached);
+    else missing.add(id);
+  }
+  const found = await Promise.all([...missing].map((id) => directory.get(id)));
+  for (const message of found) if (message) messages.set(message.id, message);
+  return messages;
+}
 
-/** What the report roll-ups need of an event row. */
-function rolledEvent(row: EventValues): RolledEvent {
-  return {
-    message_id: row[ROLLED.message_id] as string,
-    campaign_id: row[ROLLED.campaign_id] as string,
-    run_id: row[ROLLED.run_id] as string,
-    activity: row[ROLLED.activity] as string,
-    channel: row[ROLLED.channel] as string,
-    type: row[ROLLED.type] as string,
-    human: row[ROLLED.human] as boolean | number,
-    at: row[ROLLED.at] as string,
-  };
+/**
+ * A batch's rows, in EVENT_COLUMNS order, one at a time into the same array (its values are bound before
+ * the next row is read), and the roll-up view of the events. Events of messages the ledger does not hold
+ * (a proof's pixel, a purged run) are left out.
+ */
+class BatchRows {
+  /** The batch's events that have a message, by index. */
+  readonly events: number[] = [];
+  private readonly ids: string[] = [];
+  private isoMs = -1;
+  private iso = '';
+
+  constructor(
+    private readonly batch: EventBatch,
+    private readonly messages: Map<string, TrackedMessage>,
+    idSource: TimeOrderedIds,
+  ) {
+    for (let i = 0; i < batch.count; i++) {
+      if (!messages.has(batch.messageIds[i]!)) continue;
+      this.events.push(i);
+      this.ids.push(idSource.next(batch.at[i]!));
+    }
+  }
+
+  /** The ISO time of event `i`: tens of events share a millisecond, and with it the string. */
+  private time(i: number): string {
+    const ms = this.batch.at[i]!;
+    if (ms !== this.isoMs) {
+      this.iso = new Date(ms).toISOString();
+      this.isoMs = ms;
+    }
+    return this.iso;
+  }
+
+  /** Why event `i` is a machine's: what its request said, or for an open, its timing; null for a person's. */
+  private machineReason(i: number, message: TrackedMessage): string | null {
+    const b = this.batch;
+    return (
+      batchString(b, b.reasons, i) ??
+      (EVENT_KINDS[b.kinds[i]!] === 'open' ? openTimingVerdict(b.at[i]!, message.sentMs) : null)
+    );
+  }
+
+  /** Writes the `n`th row into `row` from `offset`; booleans as the database stores them. */
+  fill(row: unknown[], offset: number, n: number, stored: (human: boolean) => number | boolean): void {
+    const b = this.batch;
+    const i = this.events[n]!;
+    const message = this.messages.get(b.messageIds[i]!)!;
+    const kind = EVENT_KINDS[b.kinds[i]!];
+    const link = b.links[i]!;
+    const reason = this.machineReason(i, message);
+    row[offset] = this.ids[n];
+    row[offset + 1] = message.id;
+    row[offset + 2] = message.recipient;
+    row[offset + 3] = message.campaignId;
+    row[offset + 4] = message.activity;
+    row[offset + 5] = message.runId;
+    row[offset + 6] = message.channel;
+    row[offset + 7] = kind;
+    row[offset + 8] = link < 0 ? null : link;
+    row[offset + 9] = kind === 'click' ? (message.links[link] ?? null) : null;
+    row[offset + 10] = stored(reason === null);
+    row[offset + 11] = reason;
+    row[offset + 12] = batchString(b, b.agents, i);
+    row[offset + 13] = null;
+    row[offset + 14] = null;
+    row[offset + 15] = this.time(i);
+  }
+
+  rolled(): RolledEvent[] {
+    const b = this.batch;
+    return this.events.map((i) => {
+      const message = this.messages.get(b.messageIds[i]!)!;
+      return {
+        message_id: message.id,
+        campaign_id: message.campaignId,
+        run_id: message.runId,
+        activity: message.activity,
+        channel: message.channel,
+        type: EVENT_KINDS[b.kinds[i]!]!,
+        human: this.machineReason(i, message) === null,
+        at: this.time(i),
+      };
+    });
+  }
 }
 
 function sqliteStore(file: string): EventStore {
   const connection = openSqliteConnection(file);
-  // Only compiles the roll-up statements; they run on `connection`, inside its transaction.
-  const compiler = new Kysely<BatonTables>({ dialect: new SqliteDialect({ database: connection }) });
-  const statements = new Map<number, BetterSqlite3.Statement>();
-  const prepared = (rows: number) => {
-    let statement = statements.get(rows);
-    if (!statement) {
-      statement = connection.prepare(insertSql('sqlite', rows));
-      statements.set(rows, statement);
+  // Each commit of a batch dirties thousands of index pages (events land on random pages of the
+  // recipient index). Checkpointed after every commit, as the default 1,000-page threshold has it, each
+  // such page is copied back and the database synced after every batch; at 10,000 pages (40 MB of WAL) a
+  // page written by several batches is copied once, and syncs are rarer. Measured: a third of the cost
+  // of an event.
+  connection.pragma('wal_autocheckpoint = 10000');
+  // Reads the messages, and compiles the roll-up statements, on `connection`.
+  const db = new Kysely<BatonTables>({ dialect: new SqliteDialect({ database: connection }) });
+  const directory = new MessageDirectory(db);
+  const ids = new TimeOrderedIds();
+  // One row per statement run: on SQLite, a prepared statement costs little per run, and a multi-row
+  // insert's values would first have to be flattened and spread (measured slower).
+  const insertRow = connection.prepare(insertSql('sqlite', 1));
+  const row: unknown[] = new Array<unknown>(EVENT_COLUMNS.length);
+  const stored = (human: boolean) => (human ? 1 : 0);
+  const insert = connection.transaction((rows: BatchRows) => {
+    for (let n = 0; n < rows.events.length; n++) {
+      rows.fill(row, 0, n, stored);
+      insertRow.run(row);
     }
-    return statement;
-  };
-  const insert = connection.transaction((rows: readonly EventValues[]) => {
-    for (const { size, values } of statementParts('sqlite', rows)) prepared(size).run(...values);
-    recordRollupsSync(connection, compiler, rows.map(rolledEvent));
+    recordRollupsSync(connection, db, rows.rolled());
   });
   return {
-    // Synchronous; what it throws rejects the promise.
-    write: (rows, waitForLock) =>
-      new Promise((resolve) => {
-        connection.pragma(`busy_timeout = ${waitForLock ? CLOSING_LOCK_WAIT_MS : 0}`);
-        // BEGIN IMMEDIATE: a busy database is refused before any work is done.
-        insert.immediate(rows);
-        resolve();
-      }),
-    close: async () => {
-      statements.clear();
-      await compiler.destroy();
+    write: async (batch, waitForLock) => {
+      const rows = new BatchRows(batch, await messagesOf(directory, batch), ids);
+      if (rows.events.length === 0) return;
+      connection.pragma(`busy_timeout = ${waitForLock ? CLOSING_LOCK_WAIT_MS : 0}`);
+      // BEGIN IMMEDIATE: a busy database is refused before any work is done.
+      insert.immediate(rows);
     },
+    close: () => db.destroy(),
   };
 }
 
 function postgresStore(url: string): EventStore {
   // One connection: the worker writes one batch at a time.
   const db = new Kysely<BatonTables>({ dialect: new PostgresDialect({ pool: createPgPool(url, 1) }) });
+  const directory = new MessageDirectory(db);
+  const ids = new TimeOrderedIds();
   return {
-    write: (rows) =>
-      db.transaction().execute(async (trx) => {
-        for (const { size, values } of statementParts('postgres', rows)) {
+    write: async (batch) => {
+      const rows = new BatchRows(batch, await messagesOf(directory, batch), ids);
+      if (rows.events.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        for (let start = 0; start < rows.events.length; start += PG_ROWS_PER_STATEMENT) {
+          const size = Math.min(PG_ROWS_PER_STATEMENT, rows.events.length - start);
+          const values = new Array<unknown>(size * EVENT_COLUMNS.length);
+          for (let n = 0; n < size; n++) {
+            rows.fill(values, n * EVENT_COLUMNS.length, start + n, (human) => human);
+          }
           await trx.executeQuery(CompiledQuery.raw(insertSql('postgres', size), values));
         }
-        await recordRollups(trx, 'postgres', rows.map(rolledEvent));
-      }),
+        await recordRollups(trx, 'postgres', rows.rolled());
+      });
+    },
     close: () => db.destroy(),
   };
 }

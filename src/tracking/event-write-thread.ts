@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../workers/start-worker.ts';
-import type { EventValues, EventStoreLocation } from './event-store.ts';
+import { batchTransferList, type EventBatch } from './event-batch.ts';
+import type { EventStoreLocation } from './event-store.ts';
 
 /**
  * The main thread's side of the event-write worker (event-write-worker.ts): started on the first write, and
@@ -9,7 +10,7 @@ import type { EventValues, EventStoreLocation } from './event-store.ts';
  */
 export interface WriteRequest {
   id: number;
-  rows: readonly EventValues[];
+  batch: EventBatch;
   waitForLock: boolean;
 }
 
@@ -44,14 +45,15 @@ export class EventWriteThread {
     return worker;
   }
 
-  write(rows: readonly EventValues[], waitForLock: boolean): Promise<void> {
+  /** The batch's typed arrays are handed over: unusable here afterwards. */
+  write(batch: EventBatch, waitForLock: boolean): Promise<void> {
     this.worker ??= this.start();
     const worker = this.worker;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, rows, waitForLock } satisfies WriteRequest);
+      worker.postMessage({ id, batch, waitForLock } satisfies WriteRequest, batchTransferList(batch));
     });
   }
 

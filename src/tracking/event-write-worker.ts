@@ -13,7 +13,7 @@ let queue = Promise.resolve();
 
 async function write(request: WriteRequest): Promise<WriteResponse> {
   try {
-    await store.write(request.rows, request.waitForLock);
+    await store.write(request.batch, request.waitForLock);
     return { id: request.id };
   } catch (error) {
     const { message, code } = error as { message: string; code?: string };

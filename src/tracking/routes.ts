@@ -3,15 +3,10 @@ import type { BatonConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { normaliseAddress } from '../delivery/sender.ts';
 import type { Channel } from '../schema/types.ts';
-import {
-  EventWriter,
-  MessageDirectory,
-  type EventWriterOptions,
-  type RequestInfo,
-  type TrackedMessage,
-} from './event-writer.ts';
+import { EventWriter, type EventWriterOptions, type RequestInfo } from './event-writer.ts';
 import { loadKeyring } from './keys.ts';
 import { TokenSigner } from './tokens.ts';
+import { MessageDirectory, type TrackedMessage } from './tracked-messages.ts';
 
 /** A transparent 1×1 GIF (43 bytes). */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -54,8 +49,8 @@ export function trackingRoutes(
   options: TrackingOptions,
 ): EventWriter {
   const { signer } = options;
-  const directory = new MessageDirectory(database);
-  const writer = new EventWriter(database, directory, options);
+  const directory = new MessageDirectory(database.db);
+  const writer = new EventWriter(database, options);
   app.addHook('onClose', () => writer.close());
 
   // Synchronous: the pixel needs no database, so the answer goes without a promise in between.
@@ -65,7 +60,7 @@ export function trackingRoutes(
       notFound(reply);
       return;
     }
-    // The message is looked up with the batch it is written in (an unknown one records nothing).
+    // The message is looked up when the event is written (an unknown one records nothing).
     writer.open(payload.messageId, requestInfo(request));
     void reply.header('cache-control', 'no-store').type('image/gif').send(PIXEL);
   });

@@ -3,12 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { openSqliteConnection } from '../../src/db/database.ts';
-import {
-  EventWriter,
-  MessageDirectory,
-  type RequestInfo,
-  type TrackedMessage,
-} from '../../src/tracking/event-writer.ts';
+import { EventWriter, type RequestInfo } from '../../src/tracking/event-writer.ts';
+import { MessageDirectory, type TrackedMessage } from '../../src/tracking/tracked-messages.ts';
 import { describeEachDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { ledgerRow } from '../helpers/ledger-rows.ts';
 
@@ -86,7 +82,7 @@ async function countEvents(t: TestDatabase, campaign: string): Promise<number> {
 /** A writer that writes only when told to (flush, close), and the errors it reported. */
 function writerOf(t: TestDatabase): { writer: EventWriter; errors: unknown[] } {
   const errors: unknown[] = [];
-  const writer = new EventWriter(t.database, new MessageDirectory(t.database), {
+  const writer = new EventWriter(t.database, {
     flushMs: 60_000,
     maxBatch: 100_000,
     onError: (error) => errors.push(error),
@@ -97,7 +93,7 @@ function writerOf(t: TestDatabase): { writer: EventWriter; errors: unknown[] } {
 describeEachDatabase('the event writer', (t) => {
   it('writes what it buffered by the time close() returns, in one transaction with its roll-ups', async () => {
     const ids = await sentMessages(t, 'closing', 300);
-    const directory = new MessageDirectory(t.database);
+    const directory = new MessageDirectory(t.database.db);
     const messages = (await Promise.all(ids.slice(0, 50).map((id) => directory.get(id)))).filter(
       (m): m is TrackedMessage => m !== undefined,
     );

@@ -518,5 +518,14 @@ export function batonMigrations(kind: DatabaseKind): Record<string, Migration> {
         await db.schema.dropIndex('messages_by_activity').execute();
       },
     },
+    '0016_events_without_message_index': {
+      // Every tracking event was written into three secondary indexes, two of them (by message, by
+      // recipient) on random pages: most of an event's write cost. The only reader of the message index,
+      // a message's trace, finds its events through the recipient index as well (the ledger row names the
+      // recipient), so the index goes.
+      async up(db) {
+        await db.schema.dropIndex('events_of_message').execute();
+      },
+    },
   };
 }
