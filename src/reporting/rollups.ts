@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { DatabaseKind } from '../db/dialect.ts';
 import type { BatonTables } from '../db/tables.ts';
@@ -52,21 +52,90 @@ function firstOfAny(f: Firsts): { human: boolean; ms: number } | undefined {
 
 const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS);
 const lower = (a: number | undefined, b: number) => (a === undefined || b < a ? b : a);
-const CHUNK = 500;
+/** Whether a batch's first time `batch` moves a recorded first time `recorded`. */
+const moves = (recorded: number | undefined, batch: number | undefined) =>
+  batch !== undefined && (recorded === undefined || batch < recorded);
 
-function chunks<T>(items: T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/**
+ * The roll-up statements, one text per database whatever the batch's size: each takes its rows as one
+ * parameter — PostgreSQL arrays, one per column, that `unnest` turns into rows; on SQLite a JSON array of
+ * rows that `json_each` reads. So each is prepared and planned once, not once per batch size, and no list
+ * of thousands of parameters is compiled (measured: compiling and planning those was most of a batch's
+ * roll-up cost). Rows go in sorted by key, so that two writers lock shared rows in the same order.
+ */
+interface RollupSql {
+  /** Inserts the batch's first rows; returns the keys it inserted (the others existed). */
+  insertFirsts: string;
+  /** The existing first rows of the keys given. */
+  readFirsts: string;
+  /** The same, locked until the transaction ends; none where one writer at a time is the rule (SQLite). */
+  lockFirsts: string | undefined;
+  updateFirsts: string;
+  addMinutes: string;
+}
+
+const FIRSTS = 'message_id, type, campaign_id, run_id, activity, channel, human_ms, machine_ms';
+const MINUTES = 'campaign_id, run_id, activity, channel, type, human, minute, events, uniques, first_any';
+const MINUTES_KEY = 'campaign_id, run_id, activity, channel, type, human, minute';
+const ADD_MINUTES = `events = report_minutes.events + excluded.events,
+  uniques = report_minutes.uniques + excluded.uniques, first_any = report_minutes.first_any + excluded.first_any`;
+/** `$1::text[], $2::text[], …` for these types. */
+const arrays = (...types: string[]) => types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
+/** `value->>0, value->>1, …`: the elements of a json_each row that is itself an array. */
+const elements = (count: number) => Array.from({ length: count }, (_, i) => `value->>${i}`).join(', ');
+
+const ROLLUP_SQL: Record<DatabaseKind, RollupSql> = {
+  postgres: {
+    insertFirsts: `INSERT INTO report_firsts (${FIRSTS})
+      SELECT * FROM unnest(${arrays('text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint')})
+      ON CONFLICT (message_id, type) DO NOTHING RETURNING message_id, type`,
+    readFirsts: `SELECT f.message_id, f.type, f.human_ms, f.machine_ms
+      FROM report_firsts f JOIN unnest(${arrays('text', 'text')}) AS k(message_id, type)
+        ON f.message_id = k.message_id AND f.type = k.type`,
+    lockFirsts: `SELECT f.message_id, f.type, f.human_ms, f.machine_ms
+      FROM report_firsts f JOIN unnest(${arrays('text', 'text')}) AS k(message_id, type)
+        ON f.message_id = k.message_id AND f.type = k.type
+      ORDER BY f.message_id, f.type FOR UPDATE OF f`,
+    updateFirsts: `UPDATE report_firsts f SET human_ms = k.human_ms, machine_ms = k.machine_ms
+      FROM unnest(${arrays('text', 'text', 'bigint', 'bigint')}) AS k(message_id, type, human_ms, machine_ms)
+      WHERE f.message_id = k.message_id AND f.type = k.type`,
+    addMinutes: `INSERT INTO report_minutes (${MINUTES})
+      SELECT * FROM unnest(${arrays('text', 'text', 'text', 'text', 'text', 'integer', 'bigint', 'bigint', 'bigint', 'bigint')})
+      ON CONFLICT (${MINUTES_KEY}) DO UPDATE SET ${ADD_MINUTES}`,
+  },
+  // "WHERE true": SQLite reads an INSERT … SELECT's ON CONFLICT as a join's ON without a WHERE before it.
+  sqlite: {
+    insertFirsts: `INSERT INTO report_firsts (${FIRSTS}) SELECT ${elements(8)} FROM json_each(?) WHERE true
+      ON CONFLICT (message_id, type) DO NOTHING RETURNING message_id, type`,
+    readFirsts: `SELECT f.message_id, f.type, f.human_ms, f.machine_ms
+      FROM json_each(?) AS k JOIN report_firsts f ON f.message_id = k.value->>0 AND f.type = k.value->>1`,
+    lockFirsts: undefined,
+    updateFirsts: `UPDATE report_firsts SET human_ms = k.value->>2, machine_ms = k.value->>3
+      FROM json_each(?) AS k WHERE report_firsts.message_id = k.value->>0 AND report_firsts.type = k.value->>1`,
+    addMinutes: `INSERT INTO report_minutes (${MINUTES}) SELECT ${elements(10)} FROM json_each(?) WHERE true
+      ON CONFLICT (${MINUTES_KEY}) DO UPDATE SET ${ADD_MINUTES}`,
+  },
+};
+
+interface Statement {
+  sql: string;
+  parameters: unknown[];
+}
+
+/** A statement of `sql` over `rows`: its columns as arrays (PostgreSQL) or the rows as JSON (SQLite). */
+function statement(kind: DatabaseKind, sql: string, rows: unknown[][]): Statement {
+  if (kind === 'sqlite') return { sql, parameters: [JSON.stringify(rows)] };
+  const width = rows[0]?.length ?? 0;
+  return { sql, parameters: Array.from({ length: width }, (_, c) => rows.map((row) => row[c])) };
 }
 
 /** The statements of `recordRollups`, each given back its rows: one logic for the async and sync callers. */
 function* rollupStatements(
-  db: Kysely<BatonTables>,
   kind: DatabaseKind,
   events: readonly RolledEvent[],
-): Generator<CompiledQuery, void, Array<Record<string, unknown>>> {
+): Generator<Statement, void, Array<Record<string, unknown>>> {
   if (events.length === 0) return;
+  const sqlOf = ROLLUP_SQL[kind];
   const batch = new Map<string, { event: RolledEvent; firsts: Firsts }>();
   for (const event of events) {
     const key = `${event.message_id}\u0000${event.type}`;
@@ -79,58 +148,51 @@ function* rollupStatements(
   }
   // Sorted, so that two writers lock shared rows in the same order.
   const keys = [...batch.keys()].sort();
-  const fresh = new Set<string>();
-  for (const part of chunks(keys)) {
-    const inserted = yield db
-      .insertInto('report_firsts')
-      .values(
-        part.map((key) => {
-          const { event, firsts } = batch.get(key)!;
-          return {
-            message_id: event.message_id,
-            type: event.type,
-            campaign_id: event.campaign_id,
-            run_id: event.run_id,
-            activity: event.activity,
-            channel: event.channel,
-            human_ms: firsts.human ?? null,
-            machine_ms: firsts.machine ?? null,
-          };
-        }),
-      )
-      .onConflict((oc) => oc.columns(['message_id', 'type']).doNothing())
-      .returning(['message_id', 'type'])
-      .compile();
-    for (const row of inserted as Array<{ message_id: string; type: string }>)
-      fresh.add(`${row.message_id}\u0000${row.type}`);
-  }
-  const before = new Map<string, Firsts>();
-  const existing = keys.filter((key) => !fresh.has(key));
-  for (const part of chunks(existing)) {
-    let query = db
-      .selectFrom('report_firsts')
-      .select(['message_id', 'type', 'human_ms', 'machine_ms'])
-      .where((eb) =>
-        eb.or(
-          part.map((key) => {
-            const { event } = batch.get(key)!;
-            return eb.and([eb('message_id', '=', event.message_id), eb('type', '=', event.type)]);
-          }),
-        ),
-      );
-    if (kind === 'postgres') query = query.forUpdate();
-    const rows = (yield query.compile()) as Array<{
-      message_id: string;
-      type: string;
-      human_ms: unknown;
-      machine_ms: unknown;
-    }>;
+  const inserted = yield statement(
+    kind,
+    sqlOf.insertFirsts,
+    keys.map((key) => {
+      const { event, firsts } = batch.get(key)!;
+      return [
+        event.message_id,
+        event.type,
+        event.campaign_id,
+        event.run_id,
+        event.activity,
+        event.channel,
+        firsts.human ?? null,
+        firsts.machine ?? null,
+      ];
+    }),
+  );
+  const fresh = new Set(inserted.map((row) => `${String(row.message_id)}\u0000${String(row.type)}`));
+  const keyRows = (of: string[]) =>
+    of.map((key) => {
+      const { event } = batch.get(key)!;
+      return [event.message_id, event.type];
+    });
+  const read = (rows: Array<Record<string, unknown>>, into: Map<string, Firsts>) => {
     for (const row of rows) {
-      before.set(`${row.message_id}\u0000${row.type}`, {
+      into.set(`${String(row.message_id)}\u0000${String(row.type)}`, {
         human: row.human_ms === null ? undefined : Number(row.human_ms),
         machine: row.machine_ms === null ? undefined : Number(row.machine_ms),
       });
     }
+  };
+  const before = new Map<string, Firsts>();
+  const existing = keys.filter((key) => !fresh.has(key));
+  if (existing.length > 0) read(yield statement(kind, sqlOf.readFirsts, keyRows(existing)), before);
+  // Only the rows this batch changes are locked (and read again, locked). A first time only ever moves
+  // earlier (or appears), so a row the batch does not change as read stays unchanged by it whatever
+  // another writer commits meanwhile; most later opens and clicks of a message change nothing, and
+  // locking every row of a batch cost PostgreSQL a write per row.
+  const changing = existing.filter((key) => {
+    const { firsts } = batch.get(key)!;
+    const old = before.get(key);
+    return moves(old?.human, firsts.human) || moves(old?.machine, firsts.machine);
+  });
+  if (sqlOf.lockFirsts !== undefined && changing.length > 0) {
+    read(yield statement(kind, sqlOf.lockFirsts, keyRows(changing)), before);
   }
 
   const deltas = new Map<
@@ -161,6 +223,7 @@ function* rollupStatements(
   };
   for (const event of events) add(event, Boolean(event.human), minuteOf(Date.parse(event.at)), 'events', 1);
 
+  const updates: unknown[][] = [];
   for (const key of keys) {
     const { event, firsts } = batch.get(key)!;
     const old: Firsts = before.get(key) ?? { human: undefined, machine: undefined };
@@ -182,42 +245,26 @@ function* rollupStatements(
       add(event, anyIs.human, minuteOf(anyIs.ms), 'any', 1);
     }
     if (!fresh.has(key) && (now.human !== old.human || now.machine !== old.machine)) {
-      yield db
-        .updateTable('report_firsts')
-        .set({ human_ms: now.human ?? null, machine_ms: now.machine ?? null })
-        .where('message_id', '=', event.message_id)
-        .where('type', '=', event.type)
-        .compile();
+      updates.push([event.message_id, event.type, now.human ?? null, now.machine ?? null]);
     }
   }
+  if (updates.length > 0) yield statement(kind, sqlOf.updateFirsts, updates);
 
-  const rows = [...deltas.values()].filter((d) => d.events !== 0 || d.uniques !== 0 || d.any !== 0);
-  for (const part of chunks(rows, 300)) {
-    yield db
-      .insertInto('report_minutes')
-      .values(
-        part.map(({ bucket, events: n, uniques, any }) => ({
-          campaign_id: bucket.campaign_id,
-          run_id: bucket.run_id,
-          activity: bucket.activity,
-          channel: bucket.channel,
-          type: bucket.type,
-          human: bucket.humanFlag,
-          minute: bucket.minute,
-          events: n,
-          uniques,
-          first_any: any,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['campaign_id', 'run_id', 'activity', 'channel', 'type', 'human', 'minute']).doUpdateSet({
-          events: sql`report_minutes.events + excluded.events`,
-          uniques: sql`report_minutes.uniques + excluded.uniques`,
-          first_any: sql`report_minutes.first_any + excluded.first_any`,
-        }),
-      )
-      .compile();
-  }
+  const minutes = [...deltas.values()]
+    .filter((d) => d.events !== 0 || d.uniques !== 0 || d.any !== 0)
+    .map(({ bucket, events: n, uniques, any }) => [
+      bucket.campaign_id,
+      bucket.run_id,
+      bucket.activity,
+      bucket.channel,
+      bucket.type,
+      bucket.humanFlag,
+      bucket.minute,
+      n,
+      uniques,
+      any,
+    ]);
+  if (minutes.length > 0) yield statement(kind, sqlOf.addMinutes, minutes);
 }
 
 /**
@@ -232,30 +279,36 @@ export async function recordRollups(
   kind: DatabaseKind,
   events: readonly RolledEvent[],
 ): Promise<void> {
-  const statements = rollupStatements(trx, kind, events);
+  const statements = rollupStatements(kind, events);
   for (let next = statements.next(); !next.done;) {
-    const { rows } = await trx.executeQuery<Record<string, unknown>>(next.value);
+    const { rows } = await trx.executeQuery<Record<string, unknown>>(
+      CompiledQuery.raw(next.value.sql, next.value.parameters),
+    );
     next = statements.next(rows);
   }
 }
 
-/**
- * `recordRollups` inside a synchronous better-sqlite3 transaction (the SQLite event writer's own
- * connection); `db` only compiles the statements.
- */
-export function recordRollupsSync(
-  connection: BetterSqlite3.Database,
-  db: Kysely<BatonTables>,
-  events: readonly RolledEvent[],
-): void {
-  const statements = rollupStatements(db, 'sqlite', events);
-  for (let next = statements.next(); !next.done;) {
-    const statement = connection.prepare(next.value.sql);
-    const parameters = next.value.parameters as unknown[];
+/** Each connection's roll-up statements, prepared once. */
+const prepared = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
+
+/** `recordRollups` inside a synchronous better-sqlite3 transaction (the SQLite event writer's own connection). */
+export function recordRollupsSync(connection: BetterSqlite3.Database, events: readonly RolledEvent[]): void {
+  let statements = prepared.get(connection);
+  if (!statements) {
+    statements = new Map();
+    prepared.set(connection, statements);
+  }
+  const run = rollupStatements('sqlite', events);
+  for (let next = run.next(); !next.done;) {
+    let statement = statements.get(next.value.sql);
+    if (!statement) {
+      statement = connection.prepare(next.value.sql);
+      statements.set(next.value.sql, statement);
+    }
     let rows: Array<Record<string, unknown>> = [];
-    if (statement.reader) rows = statement.all(...parameters) as Array<Record<string, unknown>>;
-    else statement.run(...parameters);
-    next = statements.next(rows);
+    if (statement.reader) rows = statement.all(...next.value.parameters) as Array<Record<string, unknown>>;
+    else statement.run(...next.value.parameters);
+    next = run.next(rows);
   }
 }
 

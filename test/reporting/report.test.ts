@@ -145,7 +145,7 @@ async function writeEvents(database: Database, rows: EventRow[], sync = false) {
       connection.transaction(() => {
         const insert = database.db.insertInto('events').values(rows).compile();
         connection.prepare(insert.sql).run(...(insert.parameters as unknown[]));
-        recordRollupsSync(connection, database.db, rows);
+        recordRollupsSync(connection, rows);
       })();
     } finally {
       connection.close();
