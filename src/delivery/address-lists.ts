@@ -1,8 +1,9 @@
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { BatonTables } from '../db/tables.ts';
 import { containsText } from '../db/text-search.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Channel } from '../schema/types.ts';
-import { normaliseAddress } from './sender.ts';
 
 /**
  * The two lists every send checks (src/delivery/queue.ts): the quarantine (hard bounces, complaints) and
@@ -20,6 +21,49 @@ export interface AddressEntry {
   /** The message whose feedback put it there, if any. */
   messageId: string | null;
   at: string;
+}
+
+/** Channels' addresses as the lists keep them (the ledger's SQL twin: queue.ts normalisedAddress). */
+export function normaliseAddress(channel: Channel, address: string): string {
+  if (channel === 'email') return address.trim().toLowerCase();
+  if (channel === 'sms') return address.trim().replace(/[ \-.()]/g, '');
+  return address.trim();
+}
+
+/** Rows per INSERT: far below both databases' parameter limits. */
+const QUARANTINE_CHUNK = 500;
+
+/**
+ * Puts addresses in the quarantine (a hard bounce while sending, or a provider's bounce or complaint
+ * later), inside the caller's transaction. An address already there keeps its first reason; addresses
+ * are normalised, and one given twice is written once.
+ */
+export async function quarantineAddresses(
+  trx: Kysely<BatonTables>,
+  entries: ReadonlyArray<AddressEntry & { reason: string }>,
+): Promise<void> {
+  const rows = new Map<string, BatonTables['quarantine']>();
+  for (const entry of entries) {
+    const address = normaliseAddress(entry.channel as Channel, entry.address);
+    const key = `${entry.channel}\u0000${address}`;
+    if (!rows.has(key)) {
+      rows.set(key, {
+        channel: entry.channel,
+        address,
+        reason: entry.reason,
+        message_id: entry.messageId,
+        at: entry.at,
+      });
+    }
+  }
+  const values = [...rows.values()];
+  for (let i = 0; i < values.length; i += QUARANTINE_CHUNK) {
+    await trx
+      .insertInto('quarantine')
+      .values(values.slice(i, i + QUARANTINE_CHUNK))
+      .onConflict((oc) => oc.columns(['channel', 'address']).doNothing())
+      .execute();
+  }
 }
 
 export interface AddressQuery {

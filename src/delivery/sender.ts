@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { SendResult } from '../channels/types.ts';
 import type { Database } from '../db/database.ts';
 import type { Channel } from '../schema/types.ts';
+import { quarantineAddresses } from './address-lists.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
 /**
@@ -71,13 +72,6 @@ export interface SenderOptions {
 }
 
 const DEFAULT_BACKOFF = (attempts: number) => Math.min(3_600_000, 30_000 * 2 ** (attempts - 1));
-
-/** Channels' addresses as quarantine keeps them (the ledger's SQL twin: queue.ts normalisedAddress). */
-export function normaliseAddress(channel: Channel, address: string): string {
-  if (channel === 'email') return address.trim().toLowerCase();
-  if (channel === 'sms') return address.trim().replace(/[ \-.()]/g, '');
-  return address.trim();
-}
 
 export class Sender {
   private readonly limiter: RateLimiter;
@@ -295,17 +289,15 @@ export class Sender {
             .execute();
           // A hard bounce: the address does not exist; nothing is sent to it on this channel again.
           if (result.bounce === 'hard')
-            await trx
-              .insertInto('quarantine')
-              .values({
+            await quarantineAddresses(trx, [
+              {
                 channel: message.channel,
-                address: normaliseAddress(message.channel, message.address),
+                address: message.address,
                 reason: result.reason,
-                message_id: message.id,
+                messageId: message.id,
                 at,
-              })
-              .onConflict((oc) => oc.columns(['channel', 'address']).doNothing())
-              .execute();
+              },
+            ]);
         }
       }
     });

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BatonConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { normaliseAddress } from '../delivery/sender.ts';
+import { normaliseAddress } from '../delivery/address-lists.ts';
 import type { Channel } from '../schema/types.ts';
 import { EventWriter, type EventWriterOptions, type RequestInfo } from './event-writer.ts';
 import { loadKeyring } from './keys.ts';

@@ -2,9 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { BatonTables } from '../../db/tables.ts';
 import { inWriteTransaction } from '../../db/write-transaction.ts';
-import type { Channel } from '../../schema/types.ts';
 import { messageId as nameBasedUuid } from '../../delivery/message-id.ts';
-import { normaliseAddress } from '../../delivery/sender.ts';
+import { quarantineAddresses } from '../../delivery/address-lists.ts';
 import { recordRollups, type RolledEvent } from '../../reporting/rollups.ts';
 import type { Feedback, FeedbackReading } from './feedback.ts';
 
@@ -115,24 +114,27 @@ async function updateLedger(trx: Trx, written: Pending[]): Promise<void> {
   }
 }
 
-async function quarantine(trx: Trx, written: Pending[]): Promise<void> {
-  const rows = new Map<string, BatonTables['quarantine']>();
-  for (const { item, message, event } of written) {
-    if (message.address === null || !(item.kind === 'complaint' || item.bounce === 'hard')) continue;
-    const address = normaliseAddress(message.channel as Channel, message.address);
-    const reason =
-      item.kind === 'complaint' ? `complaint (${item.reason ?? 'abuse'})` : (item.reason ?? 'bounce');
-    const key = `${message.channel}\u0000${address}`;
-    if (!rows.has(key))
-      rows.set(key, { channel: message.channel, address, reason, message_id: message.id, at: event.at });
-  }
-  for (const part of chunks([...rows.values()])) {
-    await trx
-      .insertInto('quarantine')
-      .values(part)
-      .onConflict((oc) => oc.columns(['channel', 'address']).doNothing())
-      .execute();
-  }
+/** Hard bounces and complaints keep their address out of every later send on the channel. */
+function quarantine(trx: Trx, written: Pending[]): Promise<void> {
+  return quarantineAddresses(
+    trx,
+    written.flatMap(({ item, message, event }) =>
+      message.address === null || !(item.kind === 'complaint' || item.bounce === 'hard')
+        ? []
+        : [
+            {
+              channel: message.channel,
+              address: message.address,
+              reason:
+                item.kind === 'complaint'
+                  ? `complaint (${item.reason ?? 'abuse'})`
+                  : (item.reason ?? 'bounce'),
+              messageId: message.id,
+              at: event.at,
+            },
+          ],
+    ),
+  );
 }
 
 /** Writes the feedback of several readings in one transaction; each gets its own outcome. */
