@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { buildApp } from '../src/server/app.ts';
 import { twilioSignatureValid } from '../src/tracking/feedback/sms-callbacks.ts';
+import { insertSentMessages } from './sent-messages.ts';
 import { onEachDatabase, type BenchConfig } from './databases.ts';
 
 /**
@@ -101,41 +102,6 @@ async function bareRoute(): Promise<FastifyInstance> {
 
 const origin = (app: FastifyInstance) => `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
-async function insertMessages(database: Database, count: number): Promise<string[]> {
-  const ids = Array.from({ length: count }, () => randomUUID());
-  const at = new Date().toISOString();
-  for (let i = 0; i < count; i += 500) {
-    await database.db
-      .insertInto('messages')
-      .values(
-        ids.slice(i, i + 500).map((id, j) => ({
-          id,
-          run_id: 'bench-run',
-          activity: 'text',
-          campaign_id: 'bench-feedback',
-          channel: 'sms',
-          recipient: String(i + j),
-          address: `+1555${i + j}`,
-          position: i + j,
-          status: 'sent',
-          reason: null,
-          bounce: null,
-          lease_owner: null,
-          lease_until: null,
-          provider: 'twilio',
-          provider_message_id: `SM${i + j}`,
-          links: null,
-          queued_at: at,
-          sent_at: at,
-          delivered_at: null,
-          updated_at: at,
-        })),
-      )
-      .execute();
-  }
-  return ids;
-}
-
 const line = (label: string, m: Measure, bound?: Measure) =>
   `  ${label.padEnd(28)} ${Math.round(m.perSecond).toLocaleString('en-US').padStart(7)}/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms` +
   (m.failed ? `, ${m.failed} failed` : '') +
@@ -160,7 +126,15 @@ export async function run(args: string[]): Promise<void> {
     'feedback',
     values.only,
     async (label: string, database: Database, config: BenchConfig) => {
-      const ids = await insertMessages(database, count);
+      const ids = await insertSentMessages(database, count, new Date().toISOString(), (n) => ({
+        run_id: 'bench-run',
+        activity: 'text',
+        campaign_id: 'bench-feedback',
+        channel: 'sms',
+        address: `+1555${n}`,
+        provider: 'twilio',
+        provider_message_id: `SM${n}`,
+      }));
       const all = callbacks(ids);
       const bare = await bareRoute();
       const boundMeasure = await drive(origin(bare), all, concurrency);

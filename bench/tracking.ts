@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -11,6 +10,7 @@ import { runStatus } from '../src/engine/run-inspection.ts';
 import { buildApp } from '../src/server/app.ts';
 import { loadKeyring } from '../src/tracking/keys.ts';
 import { TokenSigner } from '../src/tracking/tokens.ts';
+import { insertSentMessages } from './sent-messages.ts';
 import { onEachDatabase, type BenchConfig } from './databases.ts';
 
 /**
@@ -112,47 +112,6 @@ function line(label: string, result: CannonResult, bare?: CannonResult): string 
   );
 }
 
-/** Sent messages with three links each, as a live email send leaves them in the ledger. */
-async function insertMessages(database: Database, count: number): Promise<string[]> {
-  const ids = Array.from({ length: count }, () => randomUUID());
-  const sentAt = new Date(Date.now() - 3_600_000).toISOString();
-  for (let i = 0; i < count; i += 500) {
-    await database.db
-      .insertInto('messages')
-      .values(
-        ids.slice(i, i + 500).map((id, j) => ({
-          id,
-          run_id: 'bench-run',
-          activity: 'mail',
-          campaign_id: 'bench-mail',
-          channel: 'email',
-          recipient: String(i + j + 1),
-          item: null,
-          address: `p${i + j + 1}@example.test`,
-          position: i + j + 1,
-          status: 'sent',
-          reason: null,
-          bounce: null,
-          lease_owner: null,
-          lease_until: null,
-          provider: 'smtp',
-          provider_message_id: null,
-          links: JSON.stringify([
-            `https://shop.example/new?c=${i + j + 1}`,
-            'https://shop.example/account',
-            'https://shop.example/help',
-          ]),
-          queued_at: sentAt,
-          sent_at: sentAt,
-          delivered_at: null,
-          updated_at: sentAt,
-        })),
-      )
-      .execute();
-  }
-  return ids;
-}
-
 async function countEvents(database: Database): Promise<number> {
   const row = await database.db
     .selectFrom('events')
@@ -201,7 +160,21 @@ async function benchDatabase(
 ): Promise<void> {
   const loaded = await loadDemo(database, { profiles: values.profiles, asOf: AS_OF, force: true });
   await saveCampaign(database, AUDIENCE);
-  const ids = await insertMessages(database, values.messages);
+  // Sent an hour ago, with three links each, as a live email send leaves them in the ledger.
+  const sentAt = new Date(Date.now() - 3_600_000).toISOString();
+  const ids = await insertSentMessages(database, values.messages, sentAt, (n) => ({
+    run_id: 'bench-run',
+    activity: 'mail',
+    campaign_id: 'bench-mail',
+    channel: 'email',
+    address: `p${n}@example.test`,
+    provider: 'smtp',
+    links: JSON.stringify([
+      `https://shop.example/new?c=${n}`,
+      'https://shop.example/account',
+      'https://shop.example/help',
+    ]),
+  }));
   process.stdout.write(
     `${label}: profiles ${loaded.rows.profiles!.toLocaleString('en-US')}, purchases ${loaded.rows.purchases!.toLocaleString('en-US')} (loaded in ${(loaded.durationMs / 1000).toFixed(1)} s); ${values.messages.toLocaleString('en-US')} sent messages\n`,
   );

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { DEFAULT_GRACE_MS, TokenSigner, type Keyring, type TokenPayload } from '../../src/tracking/tokens.ts';
@@ -72,6 +73,27 @@ describe('TokenSigner', () => {
     const sloppy = open.slice(0, -1) + alphabet[last ^ 1];
     expect(Buffer.from(sloppy, 'base64url')).toEqual(bytes);
     expect(signer.verify(sloppy)).toBeNull();
+  });
+
+  it('verifies tokens whose MAC node:crypto computed (links sent before the MAC was our own code)', () => {
+    // The key derivation and layout documented in tokens.ts, computed here independently.
+    const key = createHmac('sha256', SECRET_A).update('baton tracking token v1').digest();
+    const body = Buffer.concat([
+      Buffer.from([1, 0, 2]),
+      Buffer.from(MESSAGE.replaceAll('-', ''), 'hex'),
+      Buffer.from([0x83, 0x01]),
+    ]);
+    const mac = createHmac('sha256', key).update(body).digest().subarray(0, 16);
+    const token = Buffer.concat([body, mac]).toString('base64url');
+    expect(signer.verify(token)).toEqual({ kind: 'click', messageId: MESSAGE, link: 131 });
+    expect(signer.sign({ kind: 'click', messageId: MESSAGE, link: 131 })).toBe(token);
+  });
+
+  it('refuses characters outside base64url, standard base64 and non-ASCII ones included', () => {
+    const token = signer.sign({ kind: 'open', messageId: MESSAGE });
+    for (const character of ['+', '/', '=', '.', ' ', 'é', '\u{1F600}', '\u0000']) {
+      expect(signer.verify(token.slice(0, 10) + character + token.slice(11))).toBeNull();
+    }
   });
 
   it('refuses a token signed with another secret, or carrying another key id', () => {
