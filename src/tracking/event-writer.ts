@@ -9,24 +9,17 @@ export interface RequestInfo {
   method: string;
 }
 
-/** A click held while a scanner's burst may still flag it. */
-interface HeldClick {
-  messageId: string;
-  link: number;
-  atMs: number;
-  userAgent: string | null;
-  machineReason: string | null;
-}
-
 /**
  * A message's clicks within `burstMs` of its first. They are held here, not with the events due, until
  * every link was clicked (released flagged as a scanner's) or the window ends (released as they are), so a
- * flush looks at each burst once rather than at every held click.
+ * flush looks at each burst once rather than at every held click. Held clicks are kept in columns, like
+ * the events due (event-batch.ts): objects living two seconds would all reach the old generation.
  */
 interface Burst {
+  messageId: string;
   endsAt: number;
   links: Set<number>;
-  held: HeldClick[];
+  held: { links: number[]; at: number[]; agents: Array<string | null>; reasons: Array<string | null> };
   complete: boolean;
 }
 
@@ -91,13 +84,29 @@ export class EventWriter {
 
   click(message: TrackedMessage, link: number, request: RequestInfo): void {
     const atMs = Date.now();
-    const reason = requestVerdict('click', request);
+    let reason = requestVerdict('click', request);
     // With one link, "every link clicked" is any click: the burst rule needs two links or more.
     if (message.links.length >= 2) {
-      const held = { messageId: message.id, link, atMs, userAgent: agentOf(request), machineReason: reason };
-      if (this.holdForBurst(message, held)) this.schedule();
-      else this.add(message.id, 'click', link, atMs, request, held.machineReason);
-    } else this.add(message.id, 'click', link, atMs, request, reason);
+      const burst = this.burstOf(message, atMs);
+      burst.links.add(link);
+      if (!burst.complete && burst.links.size < message.links.length) {
+        const { held } = burst;
+        held.links.push(link);
+        held.at.push(atMs);
+        held.agents.push(agentOf(request));
+        held.reasons.push(reason);
+        this.schedule();
+        return;
+      }
+      // The click that completes its burst, or one after that within the window: flagged, with the
+      // clicks held, as a scanner's.
+      burst.complete = true;
+      const scanner = burstReason(this.burstMs);
+      burst.held.reasons = burst.held.reasons.map((held) => held ?? scanner);
+      reason ??= scanner;
+      this.release(burst);
+    }
+    this.add(message.id, 'click', link, atMs, request, reason);
   }
 
   /** An opt-out is a deliberate POST (RFC 8058 clients post for the reader): never a machine event. */
@@ -130,35 +139,36 @@ export class EventWriter {
     await this.thread.close();
   }
 
-  /**
-   * Holds a click while a scanner's burst may still flag it (true); false when it is due at once: the
-   * click that completes its burst, or one after that within the window, flagged like the clicks held.
-   */
-  private holdForBurst(message: TrackedMessage, click: HeldClick): boolean {
+  /** The message's burst open at `atMs`; a new one if its last has ended (its clicks released). */
+  private burstOf(message: TrackedMessage, atMs: number): Burst {
     let burst = this.bursts.get(message.id);
-    if (!burst || click.atMs > burst.endsAt) {
+    if (!burst || atMs > burst.endsAt) {
       if (burst) this.release(burst);
-      burst = { endsAt: click.atMs + this.burstMs, links: new Set(), held: [], complete: false };
+      burst = {
+        messageId: message.id,
+        endsAt: atMs + this.burstMs,
+        links: new Set(),
+        held: { links: [], at: [], agents: [], reasons: [] },
+        complete: false,
+      };
       this.bursts.set(message.id, burst);
     }
-    burst.links.add(click.link);
-    if (!burst.complete && burst.links.size < message.links.length) {
-      burst.held.push(click);
-      return true;
-    }
-    burst.complete = true;
-    const reason = burstReason(this.burstMs);
-    for (const held of burst.held) held.machineReason ??= reason;
-    click.machineReason ??= reason;
-    this.release(burst);
-    return false;
+    return burst;
   }
 
   private release(burst: Burst): void {
-    for (const c of burst.held) {
-      this.pending.push(c.messageId, 'click', c.link, c.atMs, c.userAgent, c.machineReason);
+    const { held } = burst;
+    for (let i = 0; i < held.links.length; i++) {
+      this.pending.push(
+        burst.messageId,
+        'click',
+        held.links[i]!,
+        held.at[i]!,
+        held.agents[i]!,
+        held.reasons[i]!,
+      );
     }
-    burst.held = [];
+    burst.held = { links: [], at: [], agents: [], reasons: [] };
   }
 
   private add(
@@ -223,6 +233,22 @@ export class EventWriter {
   }
 }
 
+/**
+ * User agents as one string each: every request's header is a new string, and those an event keeps until
+ * its batch is written would otherwise outlive the young generation by the thousand. A campaign's readers
+ * use a few hundred; a flood of distinct ones only empties the table now and then.
+ */
+const agents = new Map<string, string>();
+const MAX_AGENTS = 2000;
+
 function agentOf(request: RequestInfo): string | null {
-  return request.userAgent ? request.userAgent.slice(0, MAX_USER_AGENT) : null;
+  const header = request.userAgent;
+  if (!header) return null;
+  let agent = agents.get(header);
+  if (agent === undefined) {
+    agent = header.slice(0, MAX_USER_AGENT);
+    if (agents.size >= MAX_AGENTS) agents.clear();
+    agents.set(header, agent);
+  }
+  return agent;
 }
