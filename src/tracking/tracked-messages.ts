@@ -94,17 +94,12 @@ export class MessageDirectory {
   }
 }
 
-function tracked(row: {
-  id: string;
-  recipient: string;
-  campaign_id: string;
-  activity: string;
-  run_id: string;
-  channel: string;
-  address: string | null;
-  links: string | null;
-  sent_at: string | null;
-}): TrackedMessage {
+function tracked(
+  row: Pick<
+    BatonTables['messages'],
+    'id' | 'recipient' | 'campaign_id' | 'activity' | 'run_id' | 'channel' | 'address' | 'links' | 'sent_at'
+  >,
+): TrackedMessage {
   const links: unknown = row.links === null ? [] : JSON.parse(row.links);
   return {
     id: row.id,

@@ -43,16 +43,10 @@ const CHUNK = 500;
 
 type Trx = Kysely<BatonTables>;
 
-interface ReportedMessage {
-  id: string;
-  recipient: string;
-  campaign_id: string;
-  activity: string;
-  run_id: string;
-  channel: string;
-  address: string | null;
-  status: string;
-}
+type ReportedMessage = Pick<
+  BatonTables['messages'],
+  'id' | 'recipient' | 'campaign_id' | 'activity' | 'run_id' | 'channel' | 'address' | 'status'
+>;
 
 /** An item to write: the feedback, its message, its event and the reading it counts for. */
 interface Pending {
