@@ -250,7 +250,10 @@ function* rollupStatements(
   }
   if (updates.length > 0) yield statement(kind, sqlOf.updateFirsts, updates);
 
-  const minutes = [...deltas.values()]
+  // Sorted like the firsts: writers adding to the same minutes lock them in the same order.
+  const minutes = [...deltas.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, delta]) => delta)
     .filter((d) => d.events !== 0 || d.uniques !== 0 || d.any !== 0)
     .map(({ bucket, events: n, uniques, any }) => [
       bucket.campaign_id,
