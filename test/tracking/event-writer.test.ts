@@ -153,18 +153,26 @@ describeEachDatabase('the event writer', (t) => {
   });
 
   describe('on SQLite, while another connection is writing', () => {
+    /**
+     * A writer that has written one event of a sent message (so its thread is running), then another
+     * connection holding the write lock until the test commits it.
+     */
+    async function lockedOut(campaign: string) {
+      const [id] = await sentMessages(t, campaign, 1);
+      const { writer, errors } = writerOf(t);
+      writer.open(id!, BROWSER);
+      await writer.flush();
+      const other = openSqliteConnection(t.database.location);
+      other.exec('BEGIN IMMEDIATE');
+      return { id: id!, writer, errors, other };
+    }
+
     it('leaves the events buffered without an error, and writes them once the database is free', async (context) => {
       if (t.database.kind !== 'sqlite') context.skip();
-      const [id] = await sentMessages(t, 'busy', 1);
-      const { writer, errors } = writerOf(t);
-      const other = openSqliteConnection(t.database.location);
+      const { id, writer, errors, other } = await lockedOut('busy');
       try {
-        // A first event, so that the writer's thread is running before the database is locked.
-        writer.open(id!, BROWSER);
-        await writer.flush();
-        other.exec('BEGIN IMMEDIATE');
         // More than a retry hands over at first: the rest follows in the same flush.
-        for (let i = 0; i < 250; i++) writer.open(id!, BROWSER);
+        for (let i = 0; i < 250; i++) writer.open(id, BROWSER);
         const started = Date.now();
         await writer.flush();
         // Refused at once: the writer does not wait for the lock (closing waits 10 s).
@@ -183,14 +191,9 @@ describeEachDatabase('the event writer', (t) => {
 
     it('closes once the database is free, with every event written', async (context) => {
       if (t.database.kind !== 'sqlite') context.skip();
-      const [id] = await sentMessages(t, 'busy-close', 1);
-      const { writer, errors } = writerOf(t);
-      const other = openSqliteConnection(t.database.location);
+      const { id, writer, errors, other } = await lockedOut('busy-close');
       try {
-        writer.open(id!, BROWSER);
-        await writer.flush();
-        other.exec('BEGIN IMMEDIATE');
-        writer.open(id!, BROWSER);
+        writer.open(id, BROWSER);
         const closed = writer.close();
         await sleep(300);
         other.exec('COMMIT');
