@@ -38,7 +38,26 @@ export interface SqlDialect extends BulkValues {
   beginWrite(): RawBuilder<unknown>;
   /** A boolean as Baton's own tables store it (0/1 on SQLite). */
   storedBoolean(value: boolean): number | boolean;
+  /**
+   * Rows given as one statement's parameters, whatever their number: a FROM item named `r` whose columns
+   * `c0`, `c1`, … have these types, read from `rowParameters(rows)`. PostgreSQL takes one array per column
+   * and `unnest` makes the rows; SQLite takes one JSON array of rows that `json_each` reads. A statement
+   * over it has one text for any batch, so it is prepared and planned once, instead of a VALUES list of
+   * thousands of parameters compiled and planned for each size.
+   */
+  rowSource(types: readonly RowType[]): string;
+  rowParameters(rows: readonly (readonly unknown[])[], width: number): unknown[];
+  /**
+   * The clause that locks the selected rows of `alias` until the transaction ends (PostgreSQL), or
+   * undefined where one writer at a time is the rule and nothing needs locking (SQLite).
+   */
+  forUpdate(alias: string): string | undefined;
 }
+
+/** Column types of a `rowSource` (PostgreSQL's names; SQLite takes the JSON values as they are). */
+export type RowType = 'text' | 'integer' | 'bigint' | 'boolean' | 'timestamptz';
+
+const rowColumns = (count: number) => Array.from({ length: count }, (_, i) => `c${i}`);
 
 const MAX_IDENTIFIER = 63;
 
@@ -100,6 +119,12 @@ export const sqliteDialect: SqlDialect = {
   },
   beginWrite: () => sql`BEGIN IMMEDIATE`,
   storedBoolean: (value) => (value ? 1 : 0),
+  rowSource: (types) =>
+    `(SELECT ${rowColumns(types.length)
+      .map((column, i) => `value->>${i} AS ${column}`)
+      .join(', ')} FROM json_each(?)) AS r`,
+  rowParameters: (rows) => [JSON.stringify(rows)],
+  forUpdate: () => undefined,
 };
 
 export const postgresDialect: SqlDialect = {
@@ -140,6 +165,10 @@ export const postgresDialect: SqlDialect = {
   },
   beginWrite: () => sql`BEGIN`,
   storedBoolean: (value) => value,
+  rowSource: (types) =>
+    `unnest(${types.map((type, i) => `$${i + 1}::${type}[]`).join(', ')}) AS r(${rowColumns(types.length).join(', ')})`,
+  rowParameters: (rows, width) => Array.from({ length: width }, (_, c) => rows.map((row) => row[c])),
+  forUpdate: (alias) => `FOR UPDATE OF ${alias}`,
 };
 
 export function dialectFor(kind: DatabaseKind): SqlDialect {

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
-import type { DatabaseKind } from '../db/dialect.ts';
+import { dialectFor, type DatabaseKind, type RowType, type SqlDialect } from '../db/dialect.ts';
 import type { BatonTables } from '../db/tables.ts';
 
 /**
@@ -57,11 +57,10 @@ const moves = (recorded: number | undefined, batch: number | undefined) =>
   batch !== undefined && (recorded === undefined || batch < recorded);
 
 /**
- * The roll-up statements, one text per database whatever the batch's size: each takes its rows as one
- * parameter — PostgreSQL arrays, one per column, that `unnest` turns into rows; on SQLite a JSON array of
- * rows that `json_each` reads. So each is prepared and planned once, not once per batch size, and no list
- * of thousands of parameters is compiled (measured: compiling and planning those was most of a batch's
- * roll-up cost). Rows go in sorted by key, so that two writers lock shared rows in the same order.
+ * The roll-up statements, one text per database whatever the batch's size: each takes its rows from the
+ * dialect's `rowSource`, so it is prepared and planned once (measured: compiling and planning a list of
+ * thousands of parameters per batch was most of a batch's roll-up cost). Rows go in sorted by key, so
+ * that two writers lock shared rows in the same order.
  */
 interface RollupSql {
   /** Inserts the batch's first rows; returns the keys it inserted (the others existed). */
@@ -79,42 +78,42 @@ const MINUTES = 'campaign_id, run_id, activity, channel, type, human, minute, ev
 const MINUTES_KEY = 'campaign_id, run_id, activity, channel, type, human, minute';
 const ADD_MINUTES = `events = report_minutes.events + excluded.events,
   uniques = report_minutes.uniques + excluded.uniques, first_any = report_minutes.first_any + excluded.first_any`;
-/** `$1::text[], $2::text[], …` for these types. */
-const arrays = (...types: string[]) => types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
-/** `value->>0, value->>1, …`: the elements of a json_each row that is itself an array. */
-const elements = (count: number) => Array.from({ length: count }, (_, i) => `value->>${i}`).join(', ');
+const FIRSTS_TYPES: RowType[] = ['text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint'];
+const KEY_TYPES: RowType[] = ['text', 'text'];
+const MOVED_TYPES: RowType[] = ['text', 'text', 'bigint', 'bigint'];
+const MINUTES_TYPES: RowType[] = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'integer',
+  'bigint',
+  'bigint',
+  'bigint',
+  'bigint',
+];
+
+function rollupSql(dialect: SqlDialect): RollupSql {
+  const readFirsts = `SELECT f.message_id, f.type, f.human_ms, f.machine_ms
+    FROM report_firsts f JOIN ${dialect.rowSource(KEY_TYPES)} ON f.message_id = r.c0 AND f.type = r.c1`;
+  const lock = dialect.forUpdate('f');
+  // "WHERE true": SQLite reads an INSERT … SELECT's ON CONFLICT as a join's ON without a WHERE before it.
+  return {
+    insertFirsts: `INSERT INTO report_firsts (${FIRSTS}) SELECT * FROM ${dialect.rowSource(FIRSTS_TYPES)}
+      WHERE true ON CONFLICT (message_id, type) DO NOTHING RETURNING message_id, type`,
+    readFirsts,
+    lockFirsts: lock === undefined ? undefined : `${readFirsts} ORDER BY f.message_id, f.type ${lock}`,
+    updateFirsts: `UPDATE report_firsts AS f SET human_ms = r.c2, machine_ms = r.c3
+      FROM ${dialect.rowSource(MOVED_TYPES)} WHERE f.message_id = r.c0 AND f.type = r.c1`,
+    addMinutes: `INSERT INTO report_minutes (${MINUTES}) SELECT * FROM ${dialect.rowSource(MINUTES_TYPES)}
+      WHERE true ON CONFLICT (${MINUTES_KEY}) DO UPDATE SET ${ADD_MINUTES}`,
+  };
+}
 
 const ROLLUP_SQL: Record<DatabaseKind, RollupSql> = {
-  postgres: {
-    insertFirsts: `INSERT INTO report_firsts (${FIRSTS})
-      SELECT * FROM unnest(${arrays('text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint')})
-      ON CONFLICT (message_id, type) DO NOTHING RETURNING message_id, type`,
-    readFirsts: `SELECT f.message_id, f.type, f.human_ms, f.machine_ms
-      FROM report_firsts f JOIN unnest(${arrays('text', 'text')}) AS k(message_id, type)
-        ON f.message_id = k.message_id AND f.type = k.type`,
-    lockFirsts: `SELECT f.message_id, f.type, f.human_ms, f.machine_ms
-      FROM report_firsts f JOIN unnest(${arrays('text', 'text')}) AS k(message_id, type)
-        ON f.message_id = k.message_id AND f.type = k.type
-      ORDER BY f.message_id, f.type FOR UPDATE OF f`,
-    updateFirsts: `UPDATE report_firsts f SET human_ms = k.human_ms, machine_ms = k.machine_ms
-      FROM unnest(${arrays('text', 'text', 'bigint', 'bigint')}) AS k(message_id, type, human_ms, machine_ms)
-      WHERE f.message_id = k.message_id AND f.type = k.type`,
-    addMinutes: `INSERT INTO report_minutes (${MINUTES})
-      SELECT * FROM unnest(${arrays('text', 'text', 'text', 'text', 'text', 'integer', 'bigint', 'bigint', 'bigint', 'bigint')})
-      ON CONFLICT (${MINUTES_KEY}) DO UPDATE SET ${ADD_MINUTES}`,
-  },
-  // "WHERE true": SQLite reads an INSERT … SELECT's ON CONFLICT as a join's ON without a WHERE before it.
-  sqlite: {
-    insertFirsts: `INSERT INTO report_firsts (${FIRSTS}) SELECT ${elements(8)} FROM json_each(?) WHERE true
-      ON CONFLICT (message_id, type) DO NOTHING RETURNING message_id, type`,
-    readFirsts: `SELECT f.message_id, f.type, f.human_ms, f.machine_ms
-      FROM json_each(?) AS k JOIN report_firsts f ON f.message_id = k.value->>0 AND f.type = k.value->>1`,
-    lockFirsts: undefined,
-    updateFirsts: `UPDATE report_firsts SET human_ms = k.value->>2, machine_ms = k.value->>3
-      FROM json_each(?) AS k WHERE report_firsts.message_id = k.value->>0 AND report_firsts.type = k.value->>1`,
-    addMinutes: `INSERT INTO report_minutes (${MINUTES}) SELECT ${elements(10)} FROM json_each(?) WHERE true
-      ON CONFLICT (${MINUTES_KEY}) DO UPDATE SET ${ADD_MINUTES}`,
-  },
+  sqlite: rollupSql(dialectFor('sqlite')),
+  postgres: rollupSql(dialectFor('postgres')),
 };
 
 interface Statement {
@@ -122,11 +121,9 @@ interface Statement {
   parameters: unknown[];
 }
 
-/** A statement of `sql` over `rows`: its columns as arrays (PostgreSQL) or the rows as JSON (SQLite). */
+/** A statement of `sql` over `rows`, in the parameters its row source reads. */
 function statement(kind: DatabaseKind, sql: string, rows: unknown[][]): Statement {
-  if (kind === 'sqlite') return { sql, parameters: [JSON.stringify(rows)] };
-  const width = rows[0]?.length ?? 0;
-  return { sql, parameters: Array.from({ length: width }, (_, c) => rows.map((row) => row[c])) };
+  return { sql, parameters: dialectFor(kind).rowParameters(rows, rows[0]?.length ?? 0) };
 }
 
 /** The statements of `recordRollups`, each given back its rows: one logic for the async and sync callers. */

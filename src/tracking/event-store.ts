@@ -1,6 +1,6 @@
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { createPgPool, openSqliteConnection } from '../db/database.ts';
-import type { DatabaseKind } from '../db/dialect.ts';
+import { postgresDialect, type DatabaseKind, type RowType } from '../db/dialect.ts';
 import type { BatonTables } from '../db/tables.ts';
 import { recordRollups, recordRollupsSync, type RolledEvent } from '../reporting/rollups.ts';
 import { EVENT_KINDS, batchString, type EventBatch } from './event-batch.ts';
@@ -201,8 +201,8 @@ function sqliteStore(file: string): EventStore {
   };
 }
 
-/** The PostgreSQL type of each of EVENT_COLUMNS, for the arrays `unnest` reads. */
-const PG_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
+/** The type of each of EVENT_COLUMNS, for the dialect's row source. */
+const COLUMN_TYPES: Record<(typeof EVENT_COLUMNS)[number], RowType> = {
   id: 'text',
   message_id: 'text',
   recipient: 'text',
@@ -222,14 +222,12 @@ const PG_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
 };
 
 /**
- * On PostgreSQL a batch is one small statement whatever its size: each column goes as one array parameter
- * and `unnest` makes the rows. A multi-row VALUES list of the same batch has to be parsed and planned
- * afresh for every statement (16 parameters a row); measured, that was most of the server's cost of an
- * event.
+ * On PostgreSQL a batch is one small statement whatever its size, over the dialect's row source (one array
+ * per column). A multi-row VALUES list of the same batch has to be parsed and planned afresh for every
+ * statement (16 parameters a row); measured, that was most of the server's cost of an event.
  */
-const PG_INSERT = `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) SELECT * FROM unnest(${EVENT_COLUMNS.map(
-  (name, i) => `$${i + 1}::${PG_TYPES[name]}[]`,
-).join(', ')})`;
+const PG_INSERT = `INSERT INTO events (${EVENT_COLUMNS.join(', ')})
+  SELECT * FROM ${postgresDialect.rowSource(EVENT_COLUMNS.map((name) => COLUMN_TYPES[name]))}`;
 
 function postgresStore(url: string): EventStore {
   // One connection: the worker writes one batch at a time.
@@ -241,6 +239,7 @@ function postgresStore(url: string): EventStore {
     write: async (batch) => {
       const rows = new BatchRows(batch, await messagesOf(directory, batch), ids);
       if (rows.events.length === 0) return;
+      // The row source's parameters, filled column by column rather than from an array per row.
       const columns = EVENT_COLUMNS.map(() => new Array<unknown>(rows.events.length));
       for (let n = 0; n < rows.events.length; n++) {
         rows.fill(row, 0, n, (human) => human);
